@@ -1,0 +1,134 @@
+"""The IaC-neutral model every loader produces and every check reads.
+
+A *unit* is what users are counted in (a Terraform root module, a plan file, a
+CloudFormation template).  A unit holds one or more *scenarios*: one per
+assignment of the inputs we enumerated (booleans or condition outcomes whose
+value is not given).  A scenario lists the access-key *groups* that would exist
+under it; a group is one key resource instance, or several identical instances
+that were not materialised (``count = 1000``), or an instance whose count is
+unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+Status = Literal["Active", "Inactive", "Unknown"]
+
+
+class Location(NamedTuple):
+    file: str  # path as shown to the user (relative to the working directory when possible)
+    line: int | None = None
+
+
+class UserId(NamedTuple):
+    """Who a key belongs to.
+
+    ``name`` is the IAM user name when it is known.  ``ref`` is where it came
+    from: the user resource's address (``aws_iam_user.alice``), or, when the
+    name cannot be resolved, the unresolved expression itself.
+    """
+
+    name: str | None
+    ref: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Grouping key: IAM user names are unique case-insensitively."""
+        if self.name is not None:
+            return "name:" + self.name.lower()
+        return "ref:" + (self.ref or "?")
+
+
+class KeyCount(NamedTuple):
+    """How many instances a key group stands for: ``max`` None means unbounded."""
+
+    min: int
+    max: int | None
+
+    @staticmethod
+    def exactly(n: int) -> KeyCount:
+        return KeyCount(n, n)
+
+
+class Suppression(NamedTuple):
+    rule_id: str
+    reason: str | None
+    expires: str | None  # ISO date, inclusive
+    location: Location
+
+
+class AccessKey(NamedTuple):
+    address: str  # e.g. module.team["a"].aws_iam_access_key.ci[0], or Resources/CiKey
+    user: UserId
+    status: Status
+    count: KeyCount
+    location: Location
+    reason: str  # why it counts (or why it is unknown), for people
+    user_location: Location | None = None  # where the user resource is declared
+    suppressions: tuple[Suppression, ...] = ()
+
+
+class Scenario(NamedTuple):
+    description: str  # "" for the single scenario of fully known input
+    keys: tuple[AccessKey, ...]
+    given: bool = True  # the scenario follows from the values as given (defaults, tfvars, flags)
+
+
+class Note(NamedTuple):
+    unit: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+
+class ScanError(NamedTuple):
+    file: str
+    line: int | None
+    message: str
+
+
+class Unit(NamedTuple):
+    name: str  # display path of the unit (directory, plan file or template)
+    kind: Literal["terraform", "terraform-plan", "terraform-state", "cloudformation"]
+    files: tuple[str, ...]
+    scenarios: tuple[Scenario, ...]
+    notes: tuple[Note, ...] = ()
+    errors: tuple[ScanError, ...] = ()
+    # Scenarios enumerated from inputs that have no value: the verdict may only
+    # fail when every scenario fails; otherwise it warns.
+    exhaustive_given: bool = True
+
+
+class KeyReport(NamedTuple):
+    address: str
+    file: str
+    line: int | None
+    status: Status
+    reason: str
+    count: KeyCount
+
+
+class Finding(NamedTuple):
+    """The verdict for one user in one unit (passes are kept for JUnit)."""
+
+    rule_id: str
+    verdict: Literal["fail", "warn", "pass"]
+    unit: str
+    user: str | None
+    user_ref: str | None
+    active_min: int
+    active_max: int | None
+    message: str
+    location: Location
+    keys: tuple[KeyReport, ...]
+    suppressed: bool = False
+    suppression: str | None = None  # reason, or why a suppression was not honoured
+
+
+class ScanResult(NamedTuple):
+    units: tuple[Unit, ...]
+    findings: tuple[Finding, ...]  # every user of every unit, pass included
+    errors: tuple[ScanError, ...]
+    notes: tuple[Note, ...]
+    files: int
