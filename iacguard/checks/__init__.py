@@ -1,0 +1,1 @@
+"""Checks: each reads units of the neutral model and returns findings."""

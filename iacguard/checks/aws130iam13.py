@@ -1,0 +1,155 @@
+"""AWS130IAM13 (CIS AWS Foundations 1.13): at most one active access key per IAM user.
+
+Per user and unit we compute the range [min, max] of active key instances.
+Under the scenario given by the input values the verdict is exact: fail when
+min >= 2, warn when only unknowns allow 2 (max >= 2), pass when max <= 1.
+Without a given scenario (inputs enumerated because they have no value) a user
+fails only when every scenario fails, and warns when any scenario allows 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from iacguard.model import AccessKey, Finding, KeyReport, Scenario, Unit, UserId
+
+RULE_ID = "AWS130IAM13"
+AWS_KEYS_PER_USER = 2  # IAM quota: a user can have at most two access keys
+
+
+class _Tally(NamedTuple):
+    active_min: int
+    active_max: float  # inf when unbounded
+    total_min: int
+    keys: tuple[AccessKey, ...]
+
+
+def _tally(keys: Iterable[AccessKey]) -> _Tally:
+    active_min = 0
+    active_max: float = 0
+    total_min = 0
+    kept = []
+    for key in keys:
+        if key.count.max == 0:
+            continue
+        kept.append(key)
+        upper = float("inf") if key.count.max is None else key.count.max
+        total_min += key.count.min
+        if key.status == "Active":
+            active_min += key.count.min
+            active_max += upper
+        elif key.status == "Unknown":
+            active_max += upper
+    return _Tally(active_min, active_max, total_min, tuple(kept))
+
+
+def _by_user(scenario: Scenario) -> dict[str, list[AccessKey]]:
+    users: dict[str, list[AccessKey]] = {}
+    for key in scenario.keys:
+        users.setdefault(key.user.key, []).append(key)
+    return users
+
+
+def _describe_key(key: AccessKey) -> str:
+    return f"{key.address} ({key.reason})" if key.reason else key.address
+
+
+def _user_label(user: UserId) -> str:
+    if user.name is not None:
+        return f"IAM user {user.name!r}"
+    return f"the user given by {user.ref}"
+
+
+def _merge_keys(tallies: Iterable[_Tally]) -> tuple[AccessKey, ...]:
+    seen: dict[str, AccessKey] = {}
+    for tally in tallies:
+        for key in tally.keys:
+            seen.setdefault(key.address, key)
+    return tuple(sorted(seen.values(), key=lambda k: (k.location.file, k.location.line or 0, k.address)))
+
+
+def _fmt_max(value: float) -> str:
+    return "unbounded" if value == float("inf") else str(int(value))
+
+
+def check_unit(unit: Unit) -> list[Finding]:
+    """Every user of the unit with its verdict (pass included)."""
+    given = [s for s in unit.scenarios if s.given]
+    deciding = given[:1] if given else list(unit.scenarios)
+    per_scenario = [(s, _by_user(s)) for s in deciding]
+    identities: dict[str, UserId] = {}
+    for scenario in unit.scenarios:
+        for key in scenario.keys:
+            known = identities.get(key.user.key)
+            # Prefer an identity that carries both the name and where it came from.
+            if known is None or (known.ref is None and key.user.ref is not None):
+                identities[key.user.key] = key.user
+
+    findings = []
+    for user_key, user in identities.items():
+        tallies = [(s, _tally(users.get(user_key, ()))) for s, users in per_scenario]
+        low = min(t.active_min for _, t in tallies)
+        high = max(t.active_max for _, t in tallies)
+        if low >= 2:
+            verdict = "fail"
+        elif high >= 2:
+            verdict = "warn"
+        else:
+            verdict = "pass"
+        relevant = [t for _, t in tallies if (verdict != "warn" or t.active_max >= 2)]
+        keys = _merge_keys(relevant or [t for _, t in tallies])
+        if not keys:
+            continue  # the user has keys only in scenarios other than the given one
+        message = _message(verdict, user, keys, low, high, tallies)
+        active = [k for k in keys if k.status != "Inactive"] or list(keys)
+        findings.append(
+            Finding(
+                rule_id=RULE_ID,
+                verdict=verdict,
+                unit=unit.name,
+                user=user.name,
+                user_ref=user.ref,
+                active_min=low,
+                active_max=None if high == float("inf") else int(high),
+                message=message,
+                location=active[0].location,
+                keys=tuple(
+                    KeyReport(k.address, k.location.file, k.location.line, k.status, k.reason, k.count)
+                    for k in keys
+                ),
+            )
+        )
+    return findings
+
+
+def _message(
+    verdict: str,
+    user: UserId,
+    keys: tuple[AccessKey, ...],
+    low: int,
+    high: float,
+    tallies: list[tuple[Scenario, _Tally]],
+) -> str:
+    label = _user_label(user)
+    if verdict == "pass":
+        return f"{label} has at most {_fmt_max(high)} active access key(s)"
+    counted = [k for k in keys if k.status != "Inactive"]
+    listing = "; ".join(_describe_key(k) for k in counted)
+    if verdict == "fail":
+        text = f"{label} gets {low} active access keys" if low == high else (
+            f"{label} gets at least {low} active access keys")
+        text += f": {listing}"
+        if len(tallies) > 1:
+            text += " (in every scenario of the unknown inputs)"
+        total = min(t.total_min for _, t in tallies)
+        if total > AWS_KEYS_PER_USER:
+            text += (f". It would get {total} access keys in all; AWS allows at most "
+                     f"{AWS_KEYS_PER_USER} per user, so the deployment would be refused")
+        return text
+    scenario_texts = [s.description for s, t in tallies if t.active_max >= 2 and s.description]
+    text = f"{label} may get {_fmt_max(high)} active access keys, depending on values not known before apply: {listing}"
+    if scenario_texts:
+        text += f" (when {scenario_texts[0]})"
+    return text
+
