@@ -1,0 +1,70 @@
+"""What every reporter counts and shows the same way."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, TypeVar
+
+from iacguard.model import Finding, Note, ScanError, ScanResult
+
+T = TypeVar("T")
+
+
+class Summary(NamedTuple):
+    units: int
+    files: int
+    users: int  # every user checked, passes included
+    fail: int  # not counting suppressed findings: those never fail the build
+    warn: int
+    errors: int
+    suppressed: int
+
+
+def _unique(items: list[T]) -> list[T]:
+    # Loaders may report an error on the unit and the scan may repeat it on the result.
+    seen: set[T] = set()
+    kept = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            kept.append(item)
+    return kept
+
+
+def all_errors(result: ScanResult) -> list[ScanError]:
+    """Errors of the scan and of every unit, each once, in the order met."""
+    return _unique([*result.errors, *(e for unit in result.units for e in unit.errors)])
+
+
+def all_notes(result: ScanResult) -> list[Note]:
+    return _unique([*result.notes, *(n for unit in result.units for n in unit.notes)])
+
+
+def reported(result: ScanResult) -> list[Finding]:
+    """The findings people see: fail and warn (passes only count)."""
+    return [f for f in result.findings if f.verdict != "pass"]
+
+
+def summarize(result: ScanResult) -> Summary:
+    active = [f for f in result.findings if not f.suppressed]
+    return Summary(
+        units=len(result.units),
+        files=result.files,
+        users=len(result.findings),
+        fail=sum(f.verdict == "fail" for f in active),
+        warn=sum(f.verdict == "warn" for f in active),
+        errors=len(all_errors(result)),
+        suppressed=sum(f.suppressed and f.verdict != "pass" for f in result.findings),
+    )
+
+
+def user_label(finding: Finding) -> str:
+    """``alice (aws_iam_user.alice)``, or the unresolved expression alone."""
+    if finding.user is None:
+        return finding.user_ref or "unknown user"
+    if finding.user_ref and finding.user_ref != finding.user:
+        return f"{finding.user} ({finding.user_ref})"
+    return finding.user
+
+
+def where(file: str, line: int | None) -> str:
+    return f"{file}:{line}" if line is not None else file

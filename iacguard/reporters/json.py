@@ -1,0 +1,72 @@
+"""The JSON report: a public contract, described by ``iacguard/schemas/scan-result.schema.json``.
+
+``findings`` holds every fail and warn (suppressed ones too, marked); passes are
+only counted in ``summary.users``.  ``summary.fail`` and ``summary.warn`` leave
+suppressed findings out, since those never fail the build; ``summary.suppressed``
+counts them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from iacguard.model import Finding, Note, ScanError, ScanResult
+from iacguard.reporters.common import all_errors, all_notes, reported, summarize
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule_id": finding.rule_id,
+        "verdict": finding.verdict,
+        "user": finding.user,
+        "user_ref": finding.user_ref,
+        "unit": finding.unit,
+        "active_keys": {"min": finding.active_min, "max": finding.active_max},
+        "message": finding.message,
+        "file": finding.location.file,
+        "line": finding.location.line,
+        "suppressed": finding.suppressed,
+        "keys": [
+            {"address": k.address, "file": k.file, "line": k.line, "status": k.status, "reason": k.reason}
+            for k in finding.keys
+        ],
+    }
+    if finding.suppression is not None:
+        out["suppression"] = finding.suppression
+    return out
+
+
+def _error(error: ScanError) -> dict[str, Any]:
+    return {"file": error.file, "line": error.line, "message": error.message}
+
+
+def _note(note: Note) -> dict[str, Any]:
+    out: dict[str, Any] = {"unit": note.unit, "message": note.message}
+    if note.file is not None:
+        out["file"] = note.file
+        out["line"] = note.line
+    return out
+
+
+def to_dict(result: ScanResult, version: str) -> dict[str, Any]:
+    return {
+        "version": version,
+        "summary": summarize(result)._asdict(),
+        "findings": [_finding(f) for f in reported(result)],
+        "errors": [_error(e) for e in all_errors(result)],
+        "notes": [_note(n) for n in all_notes(result)],
+    }
+
+
+def render_json(result: ScanResult, version: str) -> str:
+    return json.dumps(to_dict(result, version), indent=2, ensure_ascii=False) + "\n"
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of this report, as shipped inside the package."""
+    from importlib.resources import files
+
+    text = files("iacguard.schemas").joinpath("scan-result.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
