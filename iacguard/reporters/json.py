@@ -67,6 +67,6 @@ def load_schema() -> dict[str, Any]:
     """The JSON Schema of this report, as shipped inside the package."""
     from importlib.resources import files
 
-    text = files("iacguard.schemas").joinpath("scan-result.schema.json").read_text(encoding="utf-8")
+    text = files("iacguard").joinpath("schemas", "scan-result.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

@@ -1,0 +1,262 @@
+"""SARIF 2.1.0 for GitHub code scanning (and any other SARIF consumer).
+
+One run; one result per fail or warn finding (fail is ``error``, warn is
+``warning``), located at the user's first counted key, with a related location
+per key.  ``partialFingerprints`` hash rule, unit and user only, so inserting
+lines above a key does not open a new alert (Checkov's unstable fingerprints are
+a known complaint).  URIs are relative to ``%SRCROOT%``, the directory iacguard
+ran in.  Errors and notes become tool execution notifications.
+
+Rule metadata comes from the catalogue as dicts (``catalogue.rule_as_dict``, or a
+flat ``id, title, severity, rationale, remediation, references`` dict); every rule
+appears once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from iacguard.model import Finding, ScanResult
+from iacguard.reporters.common import all_errors, all_notes, reported, user_label
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "iacguardUser/v1"
+
+# GitHub reads security-severity as a CVSS-like score: >= 9 critical, 7-8.9 high,
+# 4-6.9 medium, 0.1-3.9 low.
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+_BUILTIN_RULES: list[dict[str, Any]] = [
+    {
+        "id": "AWS130IAM13",
+        "title": "At most one active access key per IAM user",
+        "severity": "medium",
+        "rationale": (
+            "Every extra active access key is one more long-lived secret to leak, rotate and audit "
+            "(CIS AWS Foundations 1.13)."
+        ),
+        "remediation": (
+            "Keep one access key per user active: set the key being retired to Inactive, then remove it. "
+            "Prefer roles (IAM Identity Center, OIDC federation) to IAM user keys."
+        ),
+        "references": [
+            {
+                "title": "Manage access keys for IAM users",
+                "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
+            }
+        ],
+    }
+]
+
+
+# --- rules -----------------------------------------------------------------------
+
+
+def _section_text(value: Any) -> str:
+    """Catalogue text: a string, a list of steps, or a section with text and snippets."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list | tuple):
+        return "\n".join(f"{i}. {_section_text(step)}" for i, step in enumerate(value, 1))
+    if isinstance(value, dict):
+        parts = [_section_text(value.get("text"))]
+        for snippet in value.get("snippets") or ():
+            title = snippet.get("title", "")
+            code = str(snippet.get("code", "")).rstrip("\n")
+            parts.append(f"{title}:\n\n```{snippet.get('language', '')}\n{code}\n```")
+        return "\n\n".join(p for p in parts if p)
+    return str(value)
+
+
+_REMEDIATION_PARTS = (
+    ("iac", None),
+    ("console", "In the AWS console"),
+    ("cli", "With the AWS CLI"),
+    ("service_wide", "Across the organisation"),
+    ("preventive", "Preventive checks"),
+)
+
+
+def _remediation(value: Any) -> str:
+    if not isinstance(value, dict):
+        return _section_text(value)
+    parts = []
+    for key, heading in _REMEDIATION_PARTS:
+        text = _section_text(value.get(key))
+        if text:
+            parts.append(f"### {heading}\n\n{text}" if heading else text)
+    return "\n\n".join(parts)
+
+
+def _references(value: Any) -> list[tuple[str, str]]:
+    refs = []
+    for ref in value or ():
+        if isinstance(ref, dict):
+            url = str(ref.get("url", ""))
+            refs.append((str(ref.get("title") or url), url))
+        else:
+            refs.append((str(ref), str(ref)))
+    return refs
+
+
+def _pascal(title: str) -> str:
+    return "".join(word[:1].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", title))
+
+
+def _markdown_to_text(markdown: str) -> str:
+    # help.text is for consumers that do not render Markdown: drop the heading marks and fences.
+    lines = [line for line in markdown.splitlines() if not line.startswith("```")]
+    return "\n".join(re.sub(r"^#+ ", "", line) for line in lines)
+
+
+def _descriptor(rule: dict[str, Any]) -> dict[str, Any]:
+    rule_id = str(rule["id"])
+    title = str(rule.get("title") or rule_id)
+    description = _section_text(rule.get("what_it_does") or rule.get("description") or title)
+    rationale = _section_text(rule.get("rationale") or rule.get("why_it_matters"))
+    remediation = _remediation(rule.get("remediation"))
+    references = _references(rule.get("references"))
+    markdown_parts = [f"**{title}**", description]
+    if rationale:
+        markdown_parts.append(f"## Why it matters\n\n{rationale}")
+    if remediation:
+        markdown_parts.append(f"## How to fix\n\n{remediation}")
+    if references:
+        markdown_parts.append("## References\n\n" + "\n".join(f"- [{t}]({u})" for t, u in references))
+    markdown = "\n\n".join(p for p in markdown_parts if p)
+    severity = str(rule.get("severity", "medium")).lower()
+    tags = ["security", "iac", "aws", "iam"]
+    for framework in rule.get("frameworks") or ():
+        tag = f"CIS-AWS-{framework.get('control')}" if "CIS" in str(framework.get("framework")) else None
+        if tag and tag not in tags:
+            tags.append(tag)
+    properties: dict[str, Any] = {"tags": tags, "precision": "very-high"}
+    if severity in _SECURITY_SEVERITY:
+        properties["security-severity"] = _SECURITY_SEVERITY[severity]
+    descriptor: dict[str, Any] = {
+        "id": rule_id,
+        "name": _pascal(title) or rule_id,
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": description},
+        "help": {"text": _markdown_to_text(markdown), "markdown": markdown},
+        "defaultConfiguration": {"level": "error"},
+        "properties": properties,
+    }
+    urls = [u for _, u in references if u.startswith(("https://", "http://"))]
+    if urls:
+        descriptor["helpUri"] = urls[0]
+    return descriptor
+
+
+def _descriptors(rules: list[dict[str, Any]], findings: list[Finding]) -> list[dict[str, Any]]:
+    by_id: dict[str, dict[str, Any]] = {}
+    for rule in rules:
+        by_id.setdefault(str(rule["id"]), _descriptor(rule))  # a rule appears once, whatever the input
+    for finding in findings:
+        if finding.rule_id not in by_id:  # never leave a result without its rule
+            by_id[finding.rule_id] = _descriptor({"id": finding.rule_id})
+    return list(by_id.values())
+
+
+# --- locations ---------------------------------------------------------------------
+
+
+def _artifact(file: str) -> dict[str, Any]:
+    path = file.replace("\\", "/")
+    if PurePosixPath(path).is_absolute() or re.match(r"^[A-Za-z]:/", path):
+        try:
+            path = Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return {"uri": Path(file).resolve().as_uri()}  # outside the source root: absolute URI
+    while path.startswith("./"):
+        path = path[2:]
+    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+
+
+def _physical(file: str, line: int | None) -> dict[str, Any]:
+    # GitHub refuses startLine 0 and the schema requires >= 1: line 1 when it is not known.
+    return {"artifactLocation": _artifact(file), "region": {"startLine": max(line or 1, 1)}}
+
+
+def fingerprint(finding: Finding) -> str:
+    """Rule + unit + user (case-insensitive name, else its reference): stable when lines move."""
+    who = f"name:{finding.user.lower()}" if finding.user is not None else f"ref:{finding.user_ref or '?'}"
+    return hashlib.sha256("\0".join((finding.rule_id, finding.unit, who)).encode()).hexdigest()
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    text = f"{finding.message} [unit {finding.unit}]"
+    if finding.suppression and not finding.suppressed:
+        text += f" (suppression not honoured: {finding.suppression})"
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
+        "level": "error" if finding.verdict == "fail" else "warning",
+        "message": {"text": text},
+        "locations": [{"physicalLocation": _physical(finding.location.file, finding.location.line)}],
+        "relatedLocations": [
+            {
+                "id": i,
+                "physicalLocation": _physical(key.file, key.line),
+                "message": {"text": f"{key.address}: {key.status} ({key.reason})" if key.reason
+                            else f"{key.address}: {key.status}"},
+            }
+            for i, key in enumerate(finding.keys, 1)
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "properties": {
+            "unit": finding.unit,
+            "user": user_label(finding),
+            "activeKeys": {"min": finding.active_min, "max": finding.active_max},
+        },
+    }
+    if finding.suppressed:
+        suppression: dict[str, Any] = {"kind": "inSource"}
+        if finding.suppression:
+            suppression["justification"] = finding.suppression
+        result["suppressions"] = [suppression]
+    return result
+
+
+def _notifications(result: ScanResult) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for error in all_errors(result):
+        out.append({"level": "error", "message": {"text": error.message},
+                    "locations": [{"physicalLocation": _physical(error.file, error.line)}]})
+    for note in all_notes(result):
+        item: dict[str, Any] = {"level": "note", "message": {"text": f"{note.unit}: {note.message}"}}
+        if note.file is not None:
+            item["locations"] = [{"physicalLocation": _physical(note.file, note.line)}]
+        out.append(item)
+    return out
+
+
+def to_dict(result: ScanResult, version: str, rules: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    findings = reported(result)
+    descriptors = _descriptors(rules if rules is not None else _BUILTIN_RULES, findings)
+    index = {d["id"]: i for i, d in enumerate(descriptors)}
+    errors = all_errors(result)
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "iacguard", "version": version, "semanticVersion": version,
+                            "rules": descriptors}},
+        "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().resolve().as_uri().rstrip("/") + "/"}},
+        "invocations": [
+            # Unreadable input means exit 2: the run did not succeed as a whole.
+            {"executionSuccessful": not errors, "toolExecutionNotifications": _notifications(result)}
+        ],
+        "results": [_result(f, index[f.rule_id]) for f in findings],
+        "columnKind": "unicodeCodePoints",
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render_sarif(result: ScanResult, version: str, rules: list[dict[str, Any]] | None = None) -> str:
+    return json.dumps(to_dict(result, version, rules), indent=2, ensure_ascii=False) + "\n"
