@@ -1,0 +1,124 @@
+"""Text for people at a terminal: one block per failing or warning user, then a summary.
+
+Everything is built as ``rich.text.Text`` rather than markup, so that brackets in
+addresses (``aws_iam_access_key.a[0]``) and messages are printed as written, and
+lines are never wrapped, so that ``file:line`` stays clickable and greppable.
+Without colour the verdict words and indentation carry the structure alone.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
+
+from iacguard.model import Finding, KeyReport, Note, ScanError, ScanResult
+from iacguard.reporters.common import Summary, all_errors, all_notes, reported, summarize, user_label, where
+
+INDENT = "      "  # under the verdict word
+_VERDICT_STYLE = {"fail": "bold red", "warn": "bold yellow"}
+_STATUS_STYLE = {"Active": "bold", "Inactive": "dim", "Unknown": "yellow"}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _indented(text: str, style: str = "") -> Text:
+    # Messages may hold newlines: keep continuation lines under the block.
+    return Text(text.replace("\n", "\n" + INDENT), style=style)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - cell_len(text))  # cells, not characters: wide glyphs stay aligned
+
+
+def _key_lines(keys: tuple[KeyReport, ...]) -> list[Text]:
+    places = [where(k.file, k.line) for k in keys]
+    place_width = max((cell_len(p) for p in places), default=0)
+    address_width = max((cell_len(k.address) for k in keys), default=0)
+    status_width = max((len(k.status) for k in keys), default=0)
+    lines = []
+    for place, key in zip(places, keys, strict=True):
+        line = Text(INDENT)
+        line.append(_pad(place, place_width), style="cyan")
+        line.append("  ")
+        line.append(_pad(key.address, address_width))
+        line.append("  ")
+        line.append(key.status, style=_STATUS_STYLE.get(key.status, ""))
+        if key.reason:
+            line.append(" " * (status_width - len(key.status) + 2))
+            line.append(_indented(key.reason, style="dim"))
+        lines.append(line)
+    return lines
+
+
+def _block(finding: Finding) -> list[Text]:
+    head = Text()
+    if finding.suppressed:
+        head.append(f"{finding.verdict.upper()} (suppressed)", style="dim")
+    else:
+        head.append(finding.verdict.upper().ljust(4), style=_VERDICT_STYLE.get(finding.verdict, ""))
+    head.append("  ")
+    head.append(user_label(finding), style="bold")
+    head.append(f"  {finding.rule_id}  in {finding.unit}", style="dim")
+    lines = [head, Text(INDENT) + _indented(finding.message)]
+    if finding.suppression:
+        label = "suppressed: " if finding.suppressed else "suppression not honoured: "
+        lines.append(Text(INDENT) + _indented(label + finding.suppression, style="dim italic"))
+    return lines + _key_lines(finding.keys)
+
+
+def _error_line(error: ScanError) -> Text:
+    line = Text()
+    line.append("error", style="bold red")
+    line.append(": ")
+    line.append(where(error.file, error.line), style="cyan")
+    line.append(": ")
+    line.append(error.message)
+    return line
+
+
+def _note_line(note: Note) -> Text:
+    line = Text()
+    line.append("note", style="bold blue")
+    line.append(f": {note.unit}: {note.message}")
+    if note.file is not None:
+        line.append(" (")
+        line.append(where(note.file, note.line), style="cyan")
+        line.append(")")
+    return line
+
+
+def _summary_line(summary: Summary) -> Text:
+    line = Text()
+    line.append(f"{_plural(summary.units, 'unit')}, {_plural(summary.files, 'file')}, "
+                f"{_plural(summary.users, 'user')}: ")
+    line.append(f"{summary.fail} fail", style="bold red" if summary.fail else "green")
+    line.append(", ")
+    line.append(f"{summary.warn} warn", style="bold yellow" if summary.warn else "green")
+    line.append(", ")
+    line.append(_plural(summary.errors, "error"), style="bold red" if summary.errors else "green")
+    if summary.suppressed:
+        line.append(f" ({summary.suppressed} suppressed)", style="dim")
+    return line
+
+
+def render_text(result: ScanResult, console: Console, *, quiet: bool = False) -> None:
+    """Print the report; ``quiet`` keeps only the blocks that fail the build and the summary."""
+    findings = reported(result)
+    if quiet:
+        findings = [f for f in findings if f.verdict == "fail" and not f.suppressed]
+    for finding in findings:
+        for line in _block(finding):
+            console.print(line, soft_wrap=True)
+        console.print()
+    if not quiet:
+        errors, notes = all_errors(result), all_notes(result)
+        for error in errors:
+            console.print(_error_line(error), soft_wrap=True)
+        for note in notes:
+            console.print(_note_line(note), soft_wrap=True)
+        if errors or notes:
+            console.print()
+    console.print(_summary_line(summarize(result)), soft_wrap=True)
