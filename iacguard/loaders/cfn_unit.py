@@ -1,0 +1,324 @@
+"""Turn a (transformed) cfn-lint Template into the neutral model's Unit.
+
+Shared by ``iacguard scan`` and the cfn-lint rule, so both front doors apply
+one set of semantics: which resources are keys, who they belong to, whether
+they are active, and under which condition scenarios they exist.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from iacguard.loaders.cfn_values import (
+    USER_TYPE,
+    Resolver,
+    Unresolved,
+    condition_names_in,
+    parameter_values,
+)
+from iacguard.model import AccessKey, KeyCount, Location, Note, Scenario, Status, Unit, UserId
+from iacguard.options import Limits
+
+KEY_TYPE = "AWS::IAM::AccessKey"
+_SOLVER_MAX_FREE = 7  # cfn-lint's solver stops after 128 (2**7) attempts
+
+
+class Loop(NamedTuple):
+    """An ``Fn::ForEach`` whose collection could not be resolved (see cfn_foreach)."""
+
+    name: str  # the loop's key, e.g. Fn::ForEach::Keys
+    identifier: str
+    collection: str  # the collection's expression, for the reason
+
+
+def line_of(node: Any) -> int | None:
+    """1-based line of a decoded node (the decoder's marks are 0-based)."""
+    mark = getattr(node, "start_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def unit_from_template(
+    cfn: Any,
+    display: str,
+    overrides: Mapping[str, str],
+    limits: Limits | None = None,
+    loops: Mapping[str, Loop] | None = None,
+) -> Unit:
+    """Build the Unit of one template; ``cfn`` is a cfnlint.template.Template after transform()."""
+    template = cfn.template
+    values = parameter_values(template, overrides)
+    resources = template.get("Resources")
+    resources = resources if isinstance(resources, dict) else {}
+    key_ids = [lid for lid, res in resources.items() if isinstance(res, dict) and res.get("Type") == KEY_TYPE]
+
+    relevant: set[str] = set()
+    base = Resolver(template, values)
+    for lid in key_ids:
+        relevant |= _conditions_of_key(resources[lid], base)
+
+    fixed = {name: holds for name in relevant if (holds := base.condition(name)) is not None}
+    free = sorted(relevant - fixed.keys())
+    notes: list[Note] = []
+    builder = _KeyBuilder(template, values, display, resources, loops or {})
+    if not free:
+        keys, key_notes = builder.keys(key_ids, fixed)
+        return Unit(display, "cloudformation", (display,), (Scenario("", keys, given=True),),
+                    tuple(key_notes))
+
+    scenarios = []
+    seen_notes: dict[str, Note] = {}
+    assignments, complete = _assignments(cfn, fixed, free, limits or Limits(), notes, display)
+    for assignment in assignments:
+        keys, key_notes = builder.keys(key_ids, assignment)
+        seen_notes.update((n.message, n) for n in key_notes)
+        description = ", ".join(f"{name} is {'true' if assignment[name] else 'false'}" for name in free)
+        scenarios.append(Scenario(description, keys, given=False))
+    if not complete:
+        # Scenarios we could not enumerate must not read as a pass: keys that
+        # depend on conditions count as Unknown in one extra scenario.
+        keys, key_notes = builder.keys(key_ids, fixed, unknown_conditions=True)
+        seen_notes.update((n.message, n) for n in key_notes)
+        scenarios.append(Scenario("some combination of " + ", ".join(free), keys, given=False))
+    notes.extend(seen_notes.values())
+    return Unit(display, "cloudformation", (display,), tuple(scenarios), tuple(notes),
+                exhaustive_given=False)
+
+
+def _conditions_of_key(resource: Mapping[str, Any], resolver: Resolver) -> set[str]:
+    names: set[str] = set()
+    if isinstance(resource.get("Condition"), str):
+        names.add(resource["Condition"])
+    props = resource.get("Properties")
+    if isinstance(props, dict):
+        names |= condition_names_in(props.get("Status"))
+        user = props.get("UserName")
+        names |= condition_names_in(user)
+        # The user's own UserName may branch too (a Ref to a user, possibly inside Fn::If).
+        for ref in _refs_in(user):
+            target = resolver.resources.get(ref)
+            if isinstance(target, dict) and target.get("Type") == USER_TYPE:
+                target_props = target.get("Properties")
+                if isinstance(target_props, dict):
+                    names |= condition_names_in(target_props.get("UserName"))
+    return names
+
+
+def _refs_in(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                yield value
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) and value else value
+                if isinstance(text, str):
+                    yield from (part.strip("${} ") for part in text.split("$")[1:] if part.startswith("{"))
+                yield from _refs_in(value)
+            else:
+                yield from _refs_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs_in(item)
+
+
+def _assignments(
+    cfn: Any,
+    fixed: Mapping[str, bool],
+    free: list[str],
+    limits: Limits,
+    notes: list[Note],
+    display: str,
+) -> tuple[list[dict[str, bool]], bool]:
+    """Feasible assignments of the free conditions (fixed ones held), and whether that list is complete."""
+    solver = cfn.conditions
+    # cfn-lint's solver answers nothing for a name it does not know (looks "impossible"),
+    # so only known names go to it; the rest are enumerated as free booleans.
+    known = [name for name in free if solver.get(name) is not None]
+    unknown = [name for name in free if solver.get(name) is None]
+    complete = len(known) <= _SOLVER_MAX_FREE
+    solved: list[dict[str, bool]] = []
+    if known:
+        query: dict[str, set[bool]] = {n: {v} for n, v in fixed.items() if solver.get(n) is not None}
+        query.update({name: {True, False} for name in known})
+        try:
+            solved = [dict(s) for s in solver.build_scenarios(query)]
+        except Exception as error:  # third-party solver: fall back, never crash
+            notes.append(Note(display, f"cfn-lint's condition solver failed ({error}); "
+                                       "every combination of the conditions is considered", display))
+            solved = []
+        if not solved:
+            solved = [dict(zip(known, combo, strict=True))
+                      for combo in itertools.product([True, False], repeat=len(known))]
+    else:
+        solved = [{}]
+    if unknown:
+        notes.append(Note(display, "conditions cfn-lint cannot read are taken as independent: "
+                                   + ", ".join(unknown), display))
+    result: list[dict[str, bool]] = []
+    for base, combo in itertools.product(solved, itertools.product([True, False], repeat=len(unknown))):
+        if len(result) >= limits.max_scenarios:
+            complete = False
+            break
+        result.append({**fixed, **base, **dict(zip(unknown, combo, strict=True))})
+    return result, complete
+
+
+class _KeyBuilder:
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        values: Mapping[str, str],
+        display: str,
+        resources: Mapping[str, Any],
+        loops: Mapping[str, Loop],
+    ) -> None:
+        self.template = template
+        self.values = values
+        self.display = display
+        self.resources = resources
+        self.loops = loops
+        self.locations = {str(lid): line_of(lid) for lid in resources}
+
+    def keys(
+        self,
+        key_ids: list[str],
+        conditions: Mapping[str, bool],
+        unknown_conditions: bool = False,
+    ) -> tuple[tuple[AccessKey, ...], list[Note]]:
+        resolver = Resolver(self.template, self.values, conditions)
+        keys: list[AccessKey] = []
+        notes: list[Note] = []
+        for lid in key_ids:
+            key = self._key(lid, self.resources[lid], resolver, unknown_conditions, notes)
+            if key is not None:
+                keys.append(key)
+        return tuple(keys), notes
+
+    def _key(
+        self,
+        lid: str,
+        resource: Mapping[str, Any],
+        resolver: Resolver,
+        unknown_conditions: bool,
+        notes: list[Note],
+    ) -> AccessKey | None:
+        address = f"Resources/{_loop_text(str(lid), self.loops)}"
+        location = Location(self.display, self.locations.get(lid))
+        reasons: list[str] = []
+        condition = resource.get("Condition")
+        maybe = False
+        if isinstance(condition, str):
+            holds = resolver.condition(condition)
+            if holds is False:
+                return None
+            if holds is None:
+                maybe = True
+            reasons.append(f"condition {condition}")
+        props = resource.get("Properties")
+        props = props if isinstance(props, dict) else {}
+
+        status, status_reason = self._status(props, resolver)
+        reasons.insert(0, status_reason)
+        user_location: Location | None = None
+        if "UserName" not in props:
+            user = UserId(None, f"{address} (no UserName)")
+        else:
+            user_node = _strip_if(props["UserName"], resolver.conditions)
+            resolved = resolver.value(user_node)
+            target = _user_target(user_node, self.resources)
+            if target is not None:
+                user_location = Location(self.display, self.locations.get(target))
+            if resolved is None:
+                notes.append(Note(self.display, f"{address}: UserName is AWS::NoValue; the key cannot be "
+                                                "created and is not counted", self.display, location.line))
+                return None
+            if isinstance(resolved, str):
+                user = UserId(resolved, target)
+            elif isinstance(resolved, Unresolved):
+                user = UserId(None, resolved.expr)
+                reasons.append(f"user from {resolved.expr}, not known before deployment")
+            else:
+                user = UserId(None, f"{address}/Properties/UserName")
+
+        count = KeyCount.exactly(1)
+        loop = next((self.loops[token] for token in self.loops if token in lid), None)
+        if loop is not None:
+            user, per_item = _loop_user(user, self.loops)
+            # Each item of an unknown collection makes one key: per user when the
+            # name uses the item, else all for one user (so, unbounded).
+            count = KeyCount(0, 1) if per_item else KeyCount(0, None)
+            reasons.append(f"{loop.name} over {loop.collection}: the collection is not known before deploy")
+        if unknown_conditions and (maybe or condition_names_in(props)):
+            status = "Unknown" if status != "Inactive" else status
+            count = KeyCount(0, count.max)
+            maybe = False
+        if maybe:
+            count = KeyCount(0, count.max)
+        return AccessKey(address, user, status, count, location, "; ".join(reasons), user_location)
+
+    def _status(self, props: Mapping[str, Any], resolver: Resolver) -> tuple[Status, str]:
+        if "Status" not in props:
+            return "Active", "Status not set (Active)"
+        node = props["Status"]
+        branch = ""
+        if isinstance(node, dict) and "Fn::If" in node:
+            names = sorted(condition_names_in(node))
+            branch = f" (Fn::If {', '.join(names)})"
+        value = resolver.value(node)
+        if value is None:
+            return "Active", f"Status not set (Active){branch}"
+        if isinstance(value, str):
+            known: tuple[Status, ...] = ("Active", "Inactive")
+            for status in known:
+                if value.lower() == status.lower():
+                    return status, f"Status: {status}{branch}"
+            return "Unknown", f"Status {value!r} is neither Active nor Inactive"
+        if isinstance(value, Unresolved):
+            return "Unknown", f"Status from {value.expr}, not known before deployment"
+        return "Unknown", "Status is not a string"
+
+
+def _strip_if(node: Any, conditions: Mapping[str, bool]) -> Any:
+    """Follow Fn::If branches whose condition is decided."""
+    while isinstance(node, dict) and len(node) == 1 and "Fn::If" in node:
+        arg = node["Fn::If"]
+        if not (isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str)):
+            return node
+        holds = conditions.get(arg[0])
+        if holds is None:
+            return node
+        node = arg[1] if holds else arg[2]
+    return node
+
+
+def _user_target(node: Any, resources: Mapping[str, Any]) -> str | None:
+    """The logical id of the AWS::IAM::User a UserName refers to, if it is one."""
+    name = None
+    if isinstance(node, dict) and len(node) == 1:
+        if isinstance(node.get("Ref"), str):
+            name = node["Ref"]
+        elif isinstance(node.get("Fn::Sub"), str) and node["Fn::Sub"].startswith("${"):
+            inner = node["Fn::Sub"][2:-1].strip()
+            name = inner if node["Fn::Sub"].endswith("}") and "${" not in inner and "}" not in inner else None
+    target = resources.get(name) if name else None
+    return str(name) if isinstance(target, dict) and target.get("Type") == USER_TYPE else None
+
+
+def _loop_text(text: str, loops: Mapping[str, Loop]) -> str:
+    for token, loop in loops.items():
+        text = text.replace(token, "${" + loop.identifier + "}")
+    return text
+
+
+def _loop_user(user: UserId, loops: Mapping[str, Loop]) -> tuple[UserId, bool]:
+    """Replace loop placeholders in a user's identity; say whether it depends on the item."""
+    per_item = False
+    text = user.name if user.name is not None else (user.ref or "")
+    for token, loop in loops.items():
+        if token in text:
+            per_item = True
+            text = text.replace(token, "${" + loop.identifier + "}")
+    if not per_item:
+        return user, False
+    return UserId(None, text), True

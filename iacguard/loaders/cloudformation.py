@@ -1,0 +1,144 @@
+"""CloudFormation templates (plain, SAM, CDK output): detect, decode, build the Unit.
+
+Decoding uses cfn-lint's decoder (short-form tags, line numbers, duplicate
+keys) and its Template (SAM Globals, ``Fn::ForEach`` expansion, condition
+solver).  ``import cfnlint`` costs about a second, so it happens lazily and
+only for templates that mention ``AWS::IAM::AccessKey`` at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from iacguard.loaders.cfn_foreach import has_for_each, prepare
+from iacguard.loaders.cfn_unit import KEY_TYPE, unit_from_template
+from iacguard.loaders.cfn_values import parameter_values
+from iacguard.model import ScanError, Unit
+from iacguard.options import ScanOptions
+
+_FORMAT_VERSION = re.compile(r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:""", re.MULTILINE)
+_JSON_FORMAT_VERSION = re.compile(r'"AWSTemplateFormatVersion"\s*:')
+_RESOURCES = re.compile(r"""(^|[{,\s])["']?Resources["']?\s*:""", re.MULTILINE)
+_AWS_TYPE = re.compile(r"""["']?Type["']?\s*:\s*["']?AWS::[A-Za-z0-9]+::""")
+_KUBERNETES = re.compile(r"^apiVersion\s*:.*$[\s\S]*^kind\s*:", re.MULTILINE)
+# Helm and other text templates; "{{resolve:...}}" is a CloudFormation dynamic reference.
+_TEXT_TEMPLATE = re.compile(r"\{\{(?!\s*resolve:)")
+
+
+def looks_like_cloudformation(text: str) -> bool:
+    """A cheap test on the raw text: is this worth decoding as a template?"""
+    if _FORMAT_VERSION.search(text) or _JSON_FORMAT_VERSION.search(text):
+        return True
+    if _KUBERNETES.search(text) or _TEXT_TEMPLATE.search(text):
+        return False
+    return bool(_RESOURCES.search(text) and _AWS_TYPE.search(text))
+
+
+def load_template(path: Path, display: str, options: ScanOptions) -> Unit | ScanError | None:
+    """The template's Unit; None when it is not CloudFormation or has no access key."""
+    try:
+        if path.stat().st_size > options.limits.max_file_bytes:
+            return None if not _head_looks_like(path) else ScanError(
+                display, None, f"larger than {options.limits.max_file_bytes} bytes; not read")
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return None  # not text, so not a template
+    except OSError as error:
+        return ScanError(display, None, f"cannot read: {error.strerror or error}")
+    if not looks_like_cloudformation(text) or KEY_TYPE not in text:
+        return None
+    overrides = read_parameters(options)
+    if isinstance(overrides, ScanError):
+        return overrides
+    return unit_from_text(text, display, overrides, options)
+
+
+def _head_looks_like(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return looks_like_cloudformation(handle.read(65536).decode("utf-8", "replace"))
+
+
+def unit_from_text(
+    text: str, display: str, overrides: Mapping[str, str], options: ScanOptions
+) -> Unit | ScanError:
+    """Decode and build; also used by the cfn-lint rule when it must start from the source."""
+    from cfnlint.decode import decode_str
+
+    template, matches = decode_str(text)
+    if matches:
+        first = matches[0]
+        line = getattr(first, "linenumber", None)
+        return ScanError(display, line, f"not a valid template: {first.message}")
+    if not isinstance(template, dict):
+        return ScanError(display, 1, "not a valid template: the top level is not a mapping")
+    return unit_from_decoded(template, display, overrides, options)
+
+
+def unit_from_decoded(
+    template: dict[str, Any], display: str, overrides: Mapping[str, str], options: ScanOptions
+) -> Unit | ScanError:
+    from cfnlint.template import Template
+
+    loops = {}
+    if has_for_each(template.get("Resources")):
+        transforms = template.get("Transform")
+        declared = transforms if isinstance(transforms, list) else [transforms]
+        if "AWS::LanguageExtensions" not in declared:
+            return ScanError(display, None, "Fn::ForEach needs 'Transform: AWS::LanguageExtensions'")
+        loops = prepare(template, parameter_values(template, overrides))
+    try:
+        cfn = Template(display, template)
+        matches = cfn.transform()
+    except Exception as error:  # cfn-lint internals: report, never a traceback
+        return ScanError(display, None, f"cfn-lint could not process the template: {error}")
+    if matches:
+        first = matches[0]
+        return ScanError(display, getattr(first, "linenumber", None), first.message)
+    return unit_from_template(cfn, display, overrides, options.limits, loops)
+
+
+def read_parameters(options: ScanOptions) -> dict[str, str] | ScanError:
+    """Parameter values from --parameters-file (in order) and then --parameter (later wins)."""
+    values: dict[str, str] = {}
+    for file in options.parameters_files:
+        loaded = _read_parameters_file(file)
+        if isinstance(loaded, ScanError):
+            return loaded
+        values.update(loaded)
+    values.update(options.parameters)
+    return values
+
+
+def _read_parameters_file(path: Path) -> dict[str, str] | ScanError:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        return ScanError(str(path), None, f"cannot read parameters file: {error.strerror or error}")
+    except json.JSONDecodeError as error:
+        return ScanError(str(path), error.lineno, f"parameters file is not valid JSON: {error.msg}")
+    # `aws cloudformation create-stack --parameters file://...`
+    if isinstance(data, list):
+        values = {}
+        for item in data:
+            if not (isinstance(item, dict) and isinstance(item.get("ParameterKey"), str)):
+                return ScanError(str(path), None, "expected a list of {ParameterKey, ParameterValue} objects")
+            if "ParameterValue" in item:
+                values[item["ParameterKey"]] = _text(item["ParameterValue"])
+        return values
+    # CodePipeline template configuration: {"Parameters": {...}, "Tags": {...}}
+    if isinstance(data, dict) and isinstance(data.get("Parameters"), dict):
+        return {str(k): _text(v) for k, v in data["Parameters"].items()}
+    return ScanError(str(path), None, 'expected [{"ParameterKey": ..., "ParameterValue": ...}] '
+                                      'or {"Parameters": {...}}')
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(_text, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
