@@ -1,0 +1,237 @@
+"""Command line: `iacguard scan`, `iacguard rules`, `iacguard explain`.
+
+Heavy imports (python-hcl2, cfn-lint, the reporters) happen inside the
+commands, so `iacguard --version` and `--help` stay instant.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NamedTuple
+
+import typer
+
+from iacguard import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "junit", "github")
+
+app = typer.Typer(
+    name="iacguard",
+    help="Pre-deployment linter for infrastructure as code (Terraform, CloudFormation).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputSpec(NamedTuple):
+    format: str
+    path: Path | None  # None: standard output
+
+
+def parse_format(spec: str, default_output: Path | None) -> OutputSpec:
+    name, _, path = spec.partition("=")
+    name = name.strip().lower()
+    if name not in FORMATS:
+        raise typer.BadParameter(f"unknown format {name!r}; choose from {', '.join(FORMATS)}", param_hint="--format")
+    return OutputSpec(name, Path(path) if path else default_output)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"iacguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Pre-deployment linter for infrastructure as code.
+
+    Examples:
+
+      iacguard scan ./infra
+
+      iacguard scan . --format sarif=iacguard.sarif --format text
+
+      iacguard explain AWS130IAM13
+    """
+
+
+def _parse_pairs(values: list[str], option: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=option)
+        out.append((name.strip(), value))
+    return tuple(out)
+
+
+def _console(stream: object, no_color: bool):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(file=stream, no_color=no_color or bool(os.environ.get("NO_COLOR")),  # type: ignore[arg-type]
+                   highlight=False, soft_wrap=True, stderr=stream is sys.stderr)
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Directories or files to scan (default: .).")] = None,
+    output_format: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", metavar="FORMAT[=PATH]",
+        help="Output format: text, json, sarif, junit, github. Repeat to write several; "
+             "FORMAT=PATH writes to a file.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    var_file: Annotated[list[Path] | None, typer.Option(
+        "--var-file", help="Terraform variable file, applied after terraform.tfvars and *.auto.tfvars.")] = None,
+    var: Annotated[list[str] | None, typer.Option(
+        "--var", help="Terraform variable NAME=VALUE (later wins, as in Terraform).")] = None,
+    parameter: Annotated[list[str] | None, typer.Option(
+        "--parameter", help="CloudFormation parameter KEY=VALUE.")] = None,
+    parameters_file: Annotated[list[Path] | None, typer.Option(
+        "--parameters-file", help="CloudFormation parameters JSON (create-stack or CodePipeline form).")] = None,
+    tf_dir: Annotated[Path | None, typer.Option(
+        "--tf-dir", help="Terraform configuration of a plan file, so findings point at .tf lines.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the build too.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only failures and the summary.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")] = False,
+) -> None:
+    """Check IAM users for more than one active access key.
+
+    Exit code: 0 nothing fails, 1 a finding fails (warnings too with --strict),
+    2 an input could not be read or parsed, or a usage error.
+
+    Examples:
+
+      iacguard scan ./infra
+
+      iacguard scan infra/prod --var-file prod.tfvars --var enable_backup_key=false
+
+      iacguard scan plan.json --tf-dir .
+
+      iacguard scan templates/ --parameter Env=prod --format sarif=out.sarif --format text
+    """
+    from iacguard.options import ScanOptions
+    from iacguard.scan import scan as run_scan
+
+    specs = [parse_format(f, None) for f in (output_format or ["text"])]
+    if output is not None:
+        if len([s for s in specs if s.path is None]) > 1:
+            raise typer.BadParameter("--output takes one format; use FORMAT=PATH for several", param_hint="--output")
+        specs = [s._replace(path=output) if s.path is None else s for s in specs]
+    if len([s for s in specs if s.path is None]) > 1:
+        raise typer.BadParameter("only one format can go to standard output; use FORMAT=PATH for the others",
+                                 param_hint="--format")
+    for path in var_file or []:
+        if not path.is_file():
+            raise typer.BadParameter(f"{path}: no such file", param_hint="--var-file")
+    for path in parameters_file or []:
+        if not path.is_file():
+            raise typer.BadParameter(f"{path}: no such file", param_hint="--parameters-file")
+    options = ScanOptions(
+        var_files=tuple(var_file or ()),
+        vars=_parse_pairs(var or [], "--var"),
+        tf_dir=tf_dir,
+        parameters=_parse_pairs(parameter or [], "--parameter"),
+        parameters_files=tuple(parameters_file or ()),
+    )
+    result = run_scan(paths or [Path(".")], options)
+    for spec in specs:
+        _write(spec, result, quiet=quiet, no_color=no_color)
+    verdicts = {f.verdict for f in result.findings if not f.suppressed}
+    if "fail" in verdicts or (strict and "warn" in verdicts):
+        raise typer.Exit(EXIT_FAIL)
+    if result.errors:
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _write(spec: OutputSpec, result, *, quiet: bool, no_color: bool) -> None:  # type: ignore[no-untyped-def]
+    if spec.format == "text":
+        from iacguard.reporters.text import render_text
+
+        if spec.path is None:
+            render_text(result, _console(sys.stdout, no_color), quiet=quiet)
+            return
+        with spec.path.open("w", encoding="utf-8") as handle:
+            render_text(result, _console(handle, True), quiet=quiet)
+        return
+    text = render(spec.format, result)
+    if spec.path is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        spec.path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+
+
+def render(fmt: str, result) -> str:  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        from iacguard.reporters.json import render_json
+
+        return render_json(result, __version__)
+    if fmt == "sarif":
+        from iacguard.catalogue import load_rules, rule_as_dict
+        from iacguard.reporters.sarif import render_sarif
+
+        return render_sarif(result, __version__, [rule_as_dict(r) for r in load_rules().values()])
+    if fmt == "junit":
+        from iacguard.reporters.junit import render_junit
+
+        return render_junit(result)
+    from iacguard.reporters.github import render_github
+
+    return render_github(result)
+
+
+@app.command()
+def rules(
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+) -> None:
+    """List the controls iacguard checks.
+
+    Example:
+
+      iacguard rules
+    """
+    from iacguard.catalogue import load_rules
+    from iacguard.explain import render_rules_list
+
+    render_rules_list(load_rules(), _console(sys.stdout, no_color))
+
+
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="Control id, e.g. AWS130IAM13.")],
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+) -> None:
+    """Explain a control: what it does, why it matters, examples, how to fix, how to suppress.
+
+    Example:
+
+      iacguard explain AWS130IAM13
+    """
+    from iacguard.catalogue import get_rule
+    from iacguard.explain import render_explain
+
+    try:
+        rule = get_rule(rule_id)
+    except KeyError as exc:
+        typer.echo(f"iacguard: {exc.args[0] if exc.args else exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    render_explain(rule, _console(sys.stdout, no_color))
+
+
+def main() -> None:
+    # Fast path: no Typer/rich import for the version (it is asked for in scripts and hooks).
+    if sys.argv[1:] == ["--version"]:
+        print(f"iacguard {__version__}")
+        return
+    try:
+        app(prog_name="iacguard")
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,202 @@
+"""Find the inputs under the scan paths and group Terraform directories into units.
+
+A Terraform unit is a root module: a directory of .tf/.tf.json files that no
+scanned directory calls as a local module.  Module calls are found with a cheap
+text scan, so directories that cannot feed an access key are never parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from iacguard.model import ScanError
+
+SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".venv", "venv", "__pycache__", ".tox",
+             ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+DATA_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+KEY_MARKERS = ("aws_iam_access_key",)
+
+
+class TerraformDir(NamedTuple):
+    path: Path
+    files: tuple[Path, ...]
+    has_keys: bool  # the text mentions aws_iam_access_key
+    calls: tuple[Path, ...]  # local module directories it calls (resolved)
+
+
+class Inputs(NamedTuple):
+    terraform: dict[Path, TerraformDir]  # by resolved path
+    data_files: tuple[Path, ...]  # JSON / YAML / .template candidates (CloudFormation, plans)
+    tfvars: tuple[Path, ...]
+    errors: tuple[ScanError, ...]
+
+
+def is_terraform_file(path: Path) -> bool:
+    return path.name.endswith((".tf", ".tf.json"))
+
+
+def walk(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Path], list[Path], list[ScanError]]:
+    """Terraform files by directory, data files, tfvars, and paths that could not be read."""
+    tf_dirs: dict[Path, list[Path]] = {}
+    data_files: list[Path] = []
+    tfvars: list[Path] = []
+    errors: list[ScanError] = []
+    seen: set[Path] = set()
+
+    def add_file(path: Path) -> None:
+        resolved = path.resolve()
+        if resolved in seen:
+            return
+        seen.add(resolved)
+        if is_terraform_file(path):
+            tf_dirs.setdefault(path.parent, []).append(path)
+        elif path.name.endswith((".tfvars", ".tfvars.json")):
+            tfvars.append(path)
+        elif path.name.endswith(DATA_SUFFIXES):
+            data_files.append(path)
+
+    for root in paths:
+        if root.is_file():
+            if is_terraform_file(root) or root.name.endswith((".tfvars", ".tfvars.json")):
+                # A .tf file stands for its whole directory (the unit is computed from it).
+                for sibling in _dir_files(root.parent):
+                    add_file(sibling)
+            else:
+                add_file(root)
+            continue
+        if not root.exists():
+            errors.append(ScanError(str(root), None, "no such file or directory"))
+            continue
+
+        def on_error(exc: OSError) -> None:
+            errors.append(ScanError(str(exc.filename or root), None, f"cannot read: {exc.strerror or exc}"))
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            base = Path(dirpath)
+            for name in sorted(filenames):
+                path = base / name
+                if path.is_file():
+                    add_file(path)
+    return tf_dirs, data_files, tfvars, errors
+
+
+def _dir_files(directory: Path) -> list[Path]:
+    try:
+        return sorted(p for p in directory.iterdir() if p.is_file())
+    except OSError:
+        return []
+
+
+_MODULE_RE = re.compile(r'^[ \t]*module[ \t]+"([^"]+)"[ \t]*\{', re.M)
+_SOURCE_RE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"((?:\./|\.\./)[^"]*)"', re.M)
+
+
+def local_sources(text: str, is_json: bool) -> list[str]:
+    """The `source` of every module block that points at a local directory."""
+    if is_json:
+        try:
+            modules = json.loads(text).get("module", {})
+        except (ValueError, AttributeError):
+            return []
+        found = []
+        for entry in modules if isinstance(modules, list) else [modules]:
+            for body in (entry or {}).values() if isinstance(entry, dict) else []:
+                for item in body if isinstance(body, list) else [body]:
+                    source = item.get("source") if isinstance(item, dict) else None
+                    if isinstance(source, str) and source.startswith(("./", "../")):
+                        found.append(source)
+        return found
+    found = []
+    for match in _MODULE_RE.finditer(text):
+        depth = 0
+        end = len(text)
+        for i in range(match.end() - 1, len(text)):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    end = i
+                    break
+        source = _SOURCE_RE.search(text, match.end(), end)
+        if source:
+            found.append(source.group(1))
+    return found
+
+
+def terraform_dirs(tf_dirs: dict[Path, list[Path]]) -> dict[Path, TerraformDir]:
+    out: dict[Path, TerraformDir] = {}
+    for directory, files in tf_dirs.items():
+        has_keys = False
+        calls: list[Path] = []
+        for path in files:
+            try:
+                text = path.read_bytes().decode("utf-8", errors="replace")
+            except OSError:
+                continue
+            if not has_keys and any(marker in text for marker in KEY_MARKERS):
+                has_keys = True
+            if "module" in text:
+                calls.extend((directory / src).resolve() for src in local_sources(text, path.name.endswith(".json")))
+        out[directory.resolve()] = TerraformDir(directory, tuple(sorted(files)), has_keys, tuple(dict.fromkeys(calls)))
+    return out
+
+
+def roots(dirs: dict[Path, TerraformDir]) -> list[Path]:
+    """Root modules: not called by any scanned directory.  Dirs only reachable through a
+    cycle of calls become roots too, so that nothing is silently dropped."""
+    called = {c for d in dirs.values() for c in d.calls if c != d.path.resolve()}
+    result = sorted(p for p in dirs if p not in called)
+    reached = _reachable(result, dirs)
+    for path in sorted(dirs):
+        if path not in reached:
+            result.append(path)
+            reached |= _reachable([path], dirs)
+    return result
+
+
+def _reachable(starts: list[Path], dirs: dict[Path, TerraformDir]) -> set[Path]:
+    seen: set[Path] = set()
+    stack = list(starts)
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        entry = dirs.get(current)
+        if entry is not None:
+            stack.extend(entry.calls)
+    return seen
+
+
+def closure_has_keys(root: Path, dirs: dict[Path, TerraformDir]) -> bool:
+    """Whether the unit rooted here, or a local module it reaches, mentions an access key.
+    Modules outside the scanned tree (or copies from terraform init) are read too."""
+    for path in _reachable([root], dirs):
+        entry = dirs.get(path)
+        if entry is not None:
+            if entry.has_keys:
+                return True
+            continue
+        if _dir_mentions_keys(path):
+            return True
+    return _dir_mentions_keys(root / ".terraform" / "modules", recursive=True)
+
+
+def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:
+    if not directory.is_dir():
+        return False
+    pattern = "**/*.tf*" if recursive else "*.tf*"
+    for path in directory.glob(pattern):
+        try:
+            if path.is_file() and any(m in path.read_text(errors="replace") for m in KEY_MARKERS):
+                return True
+        except OSError:
+            continue
+    return False

@@ -1,0 +1,1 @@
+"""Terraform HCL: parse (syntax), evaluate (expressions), instantiate modules (unit)."""

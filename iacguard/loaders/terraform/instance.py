@@ -1,0 +1,488 @@
+"""One instance of a Terraform module: answers references lazily and lists its access keys.
+
+Values are computed on demand (a local no key needs is never evaluated) and
+memoised; a reference cycle becomes Unknown with a reason instead of a hang.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from iacguard.loaders.terraform import syntax as s
+from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache
+from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
+from iacguard.loaders.terraform.render import render
+from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
+from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Status, UserId
+from iacguard.options import Limits
+
+_META_ARGS = {"source", "version", "count", "for_each", "providers", "depends_on"}
+_ARN_USER = re.compile(r"^arn:aws[a-z-]*:iam::[^:]*:user/(?:.*/)?([^/]+)$")
+
+
+class VarValue(NamedTuple):
+    value: Any
+    source: str  # for messages: "its default", "terraform.tfvars", "--var", …
+
+
+class UnitContext:
+    """What all module instances of one unit share."""
+
+    def __init__(self, root: Path, cache: ParseCache, tracker: Tracker, limits: Limits,
+                 manifest: dict[str, Path], display: Callable[[Path], str]) -> None:
+        self.root = root
+        self.cache = cache
+        self.tracker = tracker
+        self.evaluator = Evaluator(tracker)
+        self.limits = limits
+        self.manifest = manifest
+        self.display = display
+        self.notes: list[Note] = []
+        self.errors: list[ScanError] = []
+        self.unit_name = display(root)
+        self.files: set[Path] = set()
+
+    def note(self, message: str, file: Path | None = None, line: int | None = None) -> None:
+        entry = Note(self.unit_name, message, self.display(file) if file else None, line)
+        if entry not in self.notes:
+            self.notes.append(entry)
+
+
+class _Namespace:
+    """`var`, `local`, `module`, `data`, `aws_iam_user`…: attribute access resolves lazily."""
+
+    def __init__(self, resolve: Callable[[str], Any]) -> None:
+        self.tf_attr = resolve
+
+
+class _Pending:
+    pass
+
+
+_PENDING = _Pending()
+
+
+class ResourceInstance:
+    """One instance of a resource or data source: configured attributes evaluate, others are unknown."""
+
+    def __init__(self, module: ModuleInstance, decl: Decl, address: str, bindings: dict[str, Any],
+                 is_data: bool) -> None:
+        self.module = module
+        self.decl = decl
+        self.address = address
+        self.bindings = bindings
+        self.is_data = is_data
+        self.type = decl.block.labels[0]
+
+    def configured(self, name: str) -> Any:
+        attr = self.decl.block.attrs.get(name)
+        if attr is None:
+            return None
+        return self.module.evaluate(attr.expr, self.bindings)
+
+    def user_identity(self, name_attr: str) -> Any:
+        """The IAM user name of an aws_iam_user resource or data source, as a RefStr."""
+        name = self.configured(name_attr)
+        if isinstance(name, Unknown):
+            return Unknown(name.reasons, name.symbols, ref=self.address)
+        if not isinstance(name, str):
+            return Unknown(f"{self.address}.{name_attr} is not set", ref=self.address)
+        return RefStr(str(name), self.address, str(name))
+
+    def tf_attr(self, name: str) -> Any:
+        if self.type == "aws_iam_user" and name in ("name", "id", "unique_id", "arn"):
+            user = self.user_identity("name" if not self.is_data else "user_name")
+            if name == "arn" and isinstance(user, RefStr):
+                path = self.configured("path") if not self.is_data else None
+                prefix = path if isinstance(path, str) and path else "/"
+                return RefStr(f"arn:aws:iam::000000000000:user{prefix}{user}", user.ref, user.user_name)
+            return user
+        if self.type == "aws_iam_user" and self.is_data and name in ("user_name", "user_id"):
+            return self.user_identity("user_name")
+        if name in self.decl.block.attrs:
+            return self.configured(name)
+        return Unknown(f"{self.address}.{name} is known only after apply", ref=f"{self.address}.{name}")
+
+
+class ModuleValue:
+    """`module.x` (one instance): its outputs."""
+
+    def __init__(self, child: ModuleInstance) -> None:
+        self.child = child
+
+    def tf_attr(self, name: str) -> Any:
+        return self.child.output(name)
+
+
+class ModuleInstance:
+    def __init__(self, ctx: UnitContext, config: ModuleConfig, prefix: str, key_path: str,
+                 inputs: Callable[[str], VarValue | None], chain: tuple[Path, ...]) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.prefix = prefix  # "" or "module.a[0]." for addresses
+        self.key_path = key_path  # "a.b" as in modules.json
+        self.inputs = inputs
+        self.chain = chain
+        self._memo: dict[tuple[str, ...], Any] = {}
+        self._names = {
+            "var": _Namespace(self.variable),
+            "local": _Namespace(self.local),
+            "module": _Namespace(self.module_call_value),
+            "data": _Namespace(lambda t: _Namespace(lambda n: self.resource_value(t, n, data=True))),
+            "path": {"module": str(config.dir), "root": str(ctx.root), "cwd": str(ctx.root)},
+            "terraform": {"workspace": "default"},
+        }
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def evaluate(self, expr: Any, bindings: dict[str, Any] | None = None) -> Any:
+        return self.ctx.evaluator.try_eval(expr, Scope(self, bindings or {}))
+
+    def reference(self, root: str, scope: Scope) -> Any:
+        if root in self._names:
+            return self._names[root]
+        if root in ("count", "each", "self"):
+            raise EvalError(f"{root} is not available here")
+        if any(t == root for t, _ in self.config.resources):
+            return _Namespace(lambda n: self.resource_value(root, n, data=False))
+        raise EvalError(f"reference to undeclared {root!r}")
+
+    def _memoised(self, key: tuple[str, ...], compute: Callable[[], Any], what: str) -> Any:
+        value = self._memo.get(key)
+        if value is _PENDING:
+            return Unknown(f"{what} refers to itself (a cycle)")
+        if key in self._memo:
+            return value
+        self._memo[key] = _PENDING
+        try:
+            value = compute()
+        finally:
+            self._memo.pop(key, None)
+        self._memo[key] = value
+        return value
+
+    def variable(self, name: str) -> Any:
+        decl = self.config.variables.get(name)
+        if decl is None:
+            raise EvalError(f"undeclared variable var.{name}")
+        resolved = self._memoised(("var", name), lambda: self._variable(name, decl), f"var.{name}")
+        return resolved
+
+    def _variable(self, name: str, decl: Decl) -> Any:
+        given = self.inputs(name)
+        if given is None:
+            default = decl.block.attrs.get("default")
+            if default is None:
+                symbol = f"{self.prefix}var.{name}"
+                return Unknown(f"{symbol} has no value", symbols=frozenset([symbol]), ref=symbol)
+            value = self.evaluate(default.expr)
+            given = VarValue(value, "its default")
+        value = convert(given.value, decl.block.attrs.get("type"))
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            shown = _show(value)
+            self.ctx.tracker.note(f"{self.prefix}var.{name} = {shown} from {given.source}")
+        return value
+
+    def local(self, name: str) -> Any:
+        entry = self.config.locals.get(name)
+        if entry is None:
+            raise EvalError(f"undeclared local.{name}")
+        return self._memoised(("local", name), lambda: self.evaluate(entry[0].expr), f"local.{name}")
+
+    def output(self, name: str) -> Any:
+        decl = self.config.outputs.get(name)
+        if decl is None or "value" not in decl.block.attrs:
+            raise EvalError(f"module has no output {name!r}")
+        return self._memoised(("output", name), lambda: self.evaluate(decl.block.attrs["value"].expr),
+                              f"output {name}")
+
+    # -- resources and modules: count / for_each ------------------------------------------------
+
+    def expansion(self, block: s.Block, bindings: dict[str, Any] | None = None) -> Any:
+        """None (single), a list of (key, bindings), or Unknown."""
+        if "count" in block.attrs:
+            count = self.evaluate(block.attrs["count"].expr, bindings)
+            if isinstance(count, Unknown):
+                self.ctx.tracker.consume(count)
+                return count
+            if not isinstance(count, (int, float)) or isinstance(count, bool) or count < 0 or count != int(count):
+                return Unknown(f"count = {_show(count)} is not a whole number")
+            return ("count", int(count))
+        if "for_each" in block.attrs:
+            items = self.evaluate(block.attrs["for_each"].expr, bindings)
+            if isinstance(items, Unknown):
+                self.ctx.tracker.consume(items)
+                return items
+            if isinstance(items, dict):
+                return ("for_each", sorted(items.items()))
+            if isinstance(items, TfSet):
+                pairs = []
+                for item in items:
+                    if not isinstance(item, str):
+                        return Unknown("for_each over a set of non-strings is rejected by Terraform")
+                    pairs.append((item, item))
+                return ("for_each", pairs)
+            return Unknown(f"for_each over a {type(items).__name__} is rejected by Terraform (use toset)")
+        return None
+
+    def resource_value(self, rtype: str, name: str, data: bool) -> Any:
+        table = self.config.data if data else self.config.resources
+        decl = table.get((rtype, name))
+        base = f"{self.prefix}{'data.' if data else ''}{rtype}.{name}"
+        if decl is None:
+            raise EvalError(f"reference to undeclared {'data source' if data else 'resource'} {base}")
+
+        def compute() -> Any:
+            expansion = self.expansion(decl.block)
+            if expansion is None:
+                return ResourceInstance(self, decl, base, {}, data)
+            if isinstance(expansion, Unknown):
+                return Unknown(expansion.reasons, expansion.symbols, ref=base)
+            kind, value = expansion
+            if kind == "count":
+                if value > self.ctx.limits.max_instances:
+                    return Unknown(f"{base} has {value} instances (more than the limit)", ref=base)
+                return [ResourceInstance(self, decl, f"{base}[{i}]", {"count": {"index": i}}, data)
+                        for i in range(value)]
+            return {k: ResourceInstance(self, decl, f'{base}["{k}"]', {"each": {"key": k, "value": v}}, data)
+                    for k, v in value}
+
+        return self._memoised(("res", base), compute, base)
+
+    def module_call_value(self, name: str) -> Any:
+        decl = self.config.calls.get(name)
+        if decl is None:
+            raise EvalError(f"reference to undeclared module.{name}")
+
+        def compute() -> Any:
+            instances = self.module_instances(name, decl)
+            if isinstance(instances, Unknown):
+                return instances
+            if instances is None:
+                return Unknown(f"module.{name} is not analysed", ref=f"{self.prefix}module.{name}")
+            kind, children = instances
+            if kind == "single":
+                return ModuleValue(children[0][1])
+            if kind == "count":
+                return [ModuleValue(child) for _, child in children]
+            return {k: ModuleValue(child) for k, child in children}
+
+        return self._memoised(("module", name), compute, f"module.{name}")
+
+    def child_config(self, name: str, decl: Decl) -> ModuleConfig | None:
+        source_attr = decl.block.attrs.get("source")
+        source = self.evaluate(source_attr.expr) if source_attr else None
+        key_path = f"{self.key_path}.{name}" if self.key_path else name
+        if not isinstance(source, str):
+            self.ctx.note(f'module "{name}" has no literal source; not analysed', decl.file, decl.block.line)
+            return None
+        if source.startswith("./") or source.startswith("../"):
+            directory = (self.config.dir / source).resolve()
+        elif key_path in self.ctx.manifest:
+            directory = self.ctx.manifest[key_path]
+        else:
+            kind = "registry" if re.match(r"^[\w.-]+/[\w-]+/[\w-]+$", source) else "remote"
+            self.ctx.note(f'module "{name}" ({kind} source {source}) not analysed: run terraform init so '
+                          f".terraform/modules holds a copy", decl.file, decl.block.line)
+            return None
+        if not directory.is_dir():
+            self.ctx.errors.append(ScanError(self.ctx.display(decl.file), decl.block.line,
+                                             f'module "{name}": source {source} is not a directory'))
+            return None
+        if directory in self.chain:
+            self.ctx.errors.append(ScanError(self.ctx.display(decl.file), decl.block.line,
+                                             f'module "{name}" calls itself (module cycle through {source})'))
+            return None
+        if len(self.chain) >= self.ctx.limits.max_module_depth:
+            self.ctx.errors.append(ScanError(self.ctx.display(decl.file), decl.block.line,
+                                             f'module "{name}": nesting deeper than '
+                                             f"{self.ctx.limits.max_module_depth} levels"))
+            return None
+        config = self.ctx.cache.config(directory)
+        self.ctx.files.update(config.files)
+        self.ctx.errors.extend(e for e in config.errors if e not in self.ctx.errors)
+        return config
+
+    def module_instances(self, name: str, decl: Decl) -> Any:
+        """("single"|"count"|"for_each", [(key, ModuleInstance)]), None if not analysed, or Unknown."""
+        return self._memoised(("calls", name), lambda: self._module_instances(name, decl), f"module.{name}")
+
+    def _module_instances(self, name: str, decl: Decl) -> Any:
+        config = self.child_config(name, decl)
+        if config is None:
+            return None
+        expansion = self.expansion(decl.block)
+        key_path = f"{self.key_path}.{name}" if self.key_path else name
+        if isinstance(expansion, Unknown):
+            return expansion
+        if expansion is None:
+            return ("single", [(None, self._child(config, name, decl, f"module.{name}", {}, key_path))])
+        kind, value = expansion
+        if kind == "count":
+            if value > self.ctx.limits.max_instances:
+                return Unknown(f"module.{name} has {value} instances (more than the limit)")
+            return ("count", [(i, self._child(config, name, decl, f"module.{name}[{i}]", {"count": {"index": i}},
+                                              key_path)) for i in range(value)])
+        return ("for_each", [(k, self._child(config, name, decl, f'module.{name}["{k}"]',
+                                             {"each": {"key": k, "value": v}}, key_path)) for k, v in value])
+
+    def _child(self, config: ModuleConfig, name: str, decl: Decl, address: str, bindings: dict[str, Any],
+               key_path: str) -> ModuleInstance:
+        def inputs(var_name: str) -> VarValue | None:
+            attr = decl.block.attrs.get(var_name)
+            if attr is None or var_name in _META_ARGS:
+                return None
+            return VarValue(self.evaluate(attr.expr, bindings), f'module "{name}"')
+
+        return ModuleInstance(self.ctx, config, f"{self.prefix}{address}.", key_path, inputs,
+                              (*self.chain, config.dir.resolve()))
+
+    # -- access keys --------------------------------------------------------------------------
+
+    def access_keys(self, multiplier: KeyCount = KeyCount(1, 1)) -> list[AccessKey]:
+        keys: list[AccessKey] = []
+        for (rtype, name), decl in sorted(self.config.resources.items()):
+            if rtype == "aws_iam_access_key":
+                keys.extend(self._keys_of(name, decl, multiplier))
+        for name, decl in sorted(self.config.calls.items()):
+            keys.extend(self._keys_of_call(name, decl, multiplier))
+        return keys
+
+    def _keys_of_call(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
+        instances = self.module_instances(name, decl)
+        if instances is None:
+            return []
+        if isinstance(instances, Unknown):
+            # Count the module's keys once, with an unbounded instance count.
+            config = self.child_config(name, decl)
+            if config is None:
+                return []
+            key_path = f"{self.key_path}.{name}" if self.key_path else name
+            unknown_index = Unknown(instances.reasons, instances.symbols)
+            bindings = {"count": {"index": unknown_index}, "each": {"key": unknown_index, "value": unknown_index}}
+            child = self._child(config, name, decl, f"module.{name}[*]", bindings, key_path)
+            reason = f"module.{name} instance count unknown: {instances.reason_text()}"
+            return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
+                    for k in child.access_keys(_times(multiplier, KeyCount(0, None)))]
+        out = []
+        for _, child in instances[1]:
+            out.extend(child.access_keys(multiplier))
+        return out
+
+    def _keys_of(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
+        base = f"{self.prefix}aws_iam_access_key.{name}"
+        location = Location(self.ctx.display(decl.file), decl.block.line)
+        tracker = self.ctx.tracker
+        tracker.trace = []
+        expansion = self.expansion(decl.block)
+        count_trace = list(tracker.trace)
+        tracker.trace = None
+        instances: list[tuple[str, dict[str, Any], KeyCount, str]] = []
+        if expansion is None:
+            instances.append((base, {}, KeyCount(1, 1), ""))
+        elif isinstance(expansion, Unknown):
+            unknown = Unknown(expansion.reasons, expansion.symbols)
+            attr = "count" if "count" in decl.block.attrs else "for_each"
+            instances.append((f"{base}[*]", {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}},
+                              KeyCount(0, None), f"{attr} unknown: {expansion.reason_text()}"))
+        else:
+            kind, value = expansion
+            if kind == "count":
+                how = f"count = {value}"
+                if value > self.ctx.limits.max_instances:
+                    index = Unknown(f"count.index of {value} instances (not materialised)")
+                    instances.append((f"{base}[*]", {"count": {"index": index}}, KeyCount(value, value), how))
+                else:
+                    instances.extend((f"{base}[{i}]", {"count": {"index": i}}, KeyCount(1, 1), how)
+                                     for i in range(value))
+            else:
+                if len(value) > self.ctx.limits.max_instances:
+                    index = Unknown(f"each of {len(value)} for_each instances (not materialised)")
+                    instances.append((f"{base}[*]", {"each": {"key": index, "value": index}},
+                                      KeyCount(len(value), len(value)), f"for_each over {len(value)} items"))
+                else:
+                    instances.extend((f'{base}["{k}"]', {"each": {"key": k, "value": v}}, KeyCount(1, 1),
+                                      f'for_each key "{k}"') for k, v in value)
+        keys = []
+        for address, bindings, count, how in instances:
+            tracker.trace = []
+            user = self._user(decl, bindings)
+            status, status_how = self._status(decl, bindings)
+            trace = count_trace + [t for t in tracker.trace if t not in count_trace]
+            tracker.trace = None
+            reason = "; ".join(part for part in (how, status_how, *trace[:4]) if part)
+            keys.append(AccessKey(address, user, status, _times(count, multiplier), location, reason))
+        return keys
+
+    def _user(self, decl: Decl, bindings: dict[str, Any]) -> UserId:
+        attr = decl.block.attrs.get("user")
+        if attr is None:
+            return UserId(None, "(user not set)")
+        value = self.evaluate(attr.expr, bindings)
+        if isinstance(value, RefStr):
+            return UserId(value.user_name, value.ref)
+        if isinstance(value, str):
+            match = _ARN_USER.match(value)
+            return UserId(match.group(1) if match else value, None)
+        if isinstance(value, Unknown):
+            self.ctx.tracker.consume(value)
+            return UserId(None, value.ref or f"{self.prefix}{render(attr.expr)}")
+        return UserId(None, f"{self.prefix}{render(attr.expr)}")
+
+    def _status(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Status, str]:
+        attr = decl.block.attrs.get("status")
+        if attr is None:
+            return "Active", "status not set (Active)"
+        value = self.evaluate(attr.expr, bindings)
+        if value is None:
+            return "Active", "status = null (Active)"
+        if isinstance(value, Unknown):
+            self.ctx.tracker.consume(value)
+            return "Unknown", f"status unknown: {value.reason_text()}"
+        if value in ("Active", "Inactive"):
+            literal = isinstance(attr.expr, s.Lit)
+            return value, f'status = "{value}"' if literal else f'status = {render(attr.expr)} = "{value}"'
+        return "Unknown", f"status = {_show(value)} is not Active or Inactive"
+
+
+def _times(a: KeyCount, b: KeyCount) -> KeyCount:
+    low = a.min * b.min
+    if a.max == 0 or b.max == 0:
+        return KeyCount(low, 0)
+    high = None if a.max is None or b.max is None else a.max * b.max
+    return KeyCount(low, high)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def convert(value: Any, type_attr: s.Attribute | None) -> Any:
+    """Apply a variable's declared primitive type (Terraform converts "2" to 2 for number)."""
+    if type_attr is None or isinstance(value, Unknown) or value is None:
+        return value
+    expr = type_attr.expr
+    try:
+        if isinstance(expr, s.Name):
+            if expr.name == "number" and isinstance(value, str):
+                from iacguard.loaders.terraform.evaluate import _to_number
+
+                return _to_number(value)
+            if expr.name == "bool" and isinstance(value, str) and value in ("true", "false"):
+                return value == "true"
+            if expr.name == "string" and isinstance(value, (bool, int, float)):
+                return _to_string(value)
+        if isinstance(expr, s.Call) and expr.name == "set" and isinstance(value, (list, tuple)):
+            return TfSet(value)
+    except EvalError:
+        return Unknown("variable value does not match its type")
+    return value

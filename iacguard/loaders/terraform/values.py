@@ -1,0 +1,101 @@
+"""Values of the Terraform evaluator: plain Python values plus the few kinds Terraform adds.
+
+- ``Unknown``: a value not known before apply (or not given); carries why, which
+  root inputs it depends on (for scenario enumeration) and, when it names a
+  user, what it refers to.
+- ``RefStr``: a string that came from an IAM user (``aws_iam_user.x.name``,
+  ``.arn``, ``data.aws_iam_user.x.user_name``): it remembers which user.
+- ``TfSet``: Terraform's set, ordered as Terraform orders it (lexically).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Unknown:
+    __slots__ = ("reasons", "ref", "symbols")
+
+    def __init__(self, reasons: frozenset[str] | str = frozenset(), symbols: frozenset[str] = frozenset(),
+                 ref: str | None = None) -> None:
+        self.reasons = frozenset([reasons]) if isinstance(reasons, str) else reasons
+        self.symbols = symbols
+        self.ref = ref
+
+    def __repr__(self) -> str:
+        return f"Unknown({sorted(self.reasons)!r})"
+
+    def reason_text(self) -> str:
+        return "; ".join(sorted(self.reasons)) or "value not known before apply"
+
+
+def merge_unknown(*values: Any) -> Unknown:
+    reasons: set[str] = set()
+    symbols: set[str] = set()
+    for value in values:
+        if isinstance(value, Unknown):
+            reasons |= value.reasons
+            symbols |= value.symbols
+    return Unknown(frozenset(reasons), frozenset(symbols))
+
+
+def first_unknown(values: Any) -> Unknown | None:
+    unknowns = [v for v in values if isinstance(v, Unknown)]
+    return merge_unknown(*unknowns) if unknowns else None
+
+
+class RefStr(str):
+    """A string that names an IAM user known to the configuration."""
+
+    ref: str
+    user_name: str | None
+
+    def __new__(cls, text: str, ref: str, user_name: str | None) -> RefStr:
+        obj = super().__new__(cls, text)
+        obj.ref = ref
+        obj.user_name = user_name
+        return obj
+
+    def __reduce__(self) -> Any:
+        return (RefStr, (str(self), self.ref, self.user_name))
+
+
+class TfSet(tuple):  # type: ignore[type-arg]
+    """Terraform set: unique elements; strings sort lexically, as Terraform iterates them."""
+
+    def __new__(cls, items: Any = ()) -> TfSet:
+        unique: list[Any] = []
+        for item in items:
+            if not any(_same(item, u) for u in unique):
+                unique.append(item)
+        try:
+            unique.sort(key=_sort_key)
+        except TypeError:
+            pass
+        return super().__new__(cls, unique)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b if not isinstance(a, str) else isinstance(b, str) and a == b
+
+
+def _sort_key(value: Any) -> Any:
+    return (0, value) if isinstance(value, str) else (1, str(value))
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, TfSet):
+        return "set"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    return "object"

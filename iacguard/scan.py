@@ -1,0 +1,112 @@
+"""The pipeline: discover inputs -> load each into units -> run the check -> one ScanResult."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from iacguard import discover
+from iacguard.checks.aws130iam13 import check_unit
+from iacguard.model import Finding, Note, ScanError, ScanResult, Unit
+from iacguard.options import ScanOptions
+
+_CFN_MARKERS = ("AWS::IAM::AccessKey",)
+
+
+def display_path(path: Path) -> str:
+    """Relative to the working directory when inside it, as linters show paths."""
+    try:
+        rel = os.path.relpath(path.absolute(), Path.cwd())
+    except ValueError:
+        return path.absolute().as_posix()
+    if rel.startswith(".."):
+        return path.absolute().as_posix()
+    return Path(rel).as_posix()
+
+
+def _internal_error(where: str, exc: BaseException) -> ScanError:
+    return ScanError(where, None, f"internal error while analysing: {exc.__class__.__name__}: {exc}")
+
+
+def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions) -> tuple[list[Unit], list[ScanError]]:
+    from iacguard.loaders.terraform.config import ParseCache
+    from iacguard.loaders.terraform.unit import load_unit
+
+    dirs = discover.terraform_dirs(tf_dirs)
+    cache = ParseCache(display_path)
+    units: list[Unit] = []
+    errors: list[ScanError] = []
+    for root in discover.roots(dirs):
+        entry = dirs[root]
+        if not discover.closure_has_keys(root, dirs):
+            units.append(Unit(display_path(entry.path), "terraform", tuple(display_path(f) for f in entry.files), ()))
+            continue
+        try:
+            units.append(load_unit(entry.path, cache, options, display_path))
+        except RecursionError:
+            errors.append(ScanError(display_path(entry.path), None, "configuration nested too deeply to analyse"))
+        except Exception as exc:  # never a traceback: say which unit, go on with the others
+            errors.append(_internal_error(display_path(entry.path), exc))
+    return units, errors
+
+
+def load_data_file(path: Path, options: ScanOptions) -> Unit | ScanError | None:
+    """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither."""
+    display = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return ScanError(display, None, f"cannot read: {exc.strerror or exc}")
+    if len(raw) > options.limits.max_file_bytes:
+        head = raw[:65536].decode("utf-8", errors="replace")
+        if "AWS::" in head or "format_version" in head:
+            return ScanError(display, None, f"file is larger than {options.limits.max_file_bytes} bytes; not analysed")
+        return None
+    text = raw.decode("utf-8-sig", errors="replace")
+    if path.name.endswith(".json") and '"format_version"' in text:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            data = None
+        if data is not None:
+            from iacguard.loaders import tfplan
+
+            if tfplan.detect(data):
+                return tfplan.load_plan(path, display, data, options)
+    if not any(marker in text for marker in _CFN_MARKERS):
+        return None
+    from iacguard.loaders import cloudformation
+
+    return cloudformation.load_template(path, display, options)
+
+
+def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
+    tf_dirs, data_files, tfvars, errors = discover.walk(list(paths))
+    units: list[Unit] = []
+    tf_units, tf_errors = load_terraform(tf_dirs, options)
+    units.extend(tf_units)
+    errors.extend(tf_errors)
+    for path in data_files:
+        try:
+            loaded = load_data_file(path, options)
+        except RecursionError:
+            loaded = ScanError(display_path(path), None, "document nested too deeply to analyse")
+        except Exception as exc:
+            loaded = _internal_error(display_path(path), exc)
+        if isinstance(loaded, ScanError):
+            errors.append(loaded)
+        elif loaded is not None:
+            units.append(loaded)
+    findings: list[Finding] = []
+    notes: list[Note] = []
+    for unit in units:
+        errors.extend(e for e in unit.errors if e not in errors)
+        notes.extend(unit.notes)
+        try:
+            findings.extend(check_unit(unit))
+        except Exception as exc:
+            errors.append(_internal_error(unit.name, exc))
+    files = sum(len(f) for f in tf_dirs.values()) + len(data_files) + len(tfvars)
+    return ScanResult(tuple(units), tuple(findings), tuple(errors), tuple(notes), files)
