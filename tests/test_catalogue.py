@@ -284,3 +284,36 @@ def test_wheel_ships_the_catalogue_and_reads_it(tmp_path: Path) -> None:
     where, ids = result.stdout.splitlines()
     assert Path(where) == tmp_path / "site" / "iacguard" / "rules"
     assert ids == "['AWS130IAM13']"
+
+
+# --- the examples say what iacguard itself decides ----------------------------------------
+
+
+def _scan(target: Path) -> tuple[int, dict[str, object]]:
+    run = subprocess.run(
+        [sys.executable, "-m", "iacguard", "scan", str(target), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return run.returncode, json.loads(run.stdout)
+
+
+@pytest.mark.parametrize("language", ["terraform", "cloudformation"])
+def test_examples_get_the_verdict_they_show(rule: Rule, tmp_path: Path, language: str) -> None:
+    for example in (e for e in rule.examples if e.language == language):
+        where = tmp_path / f"{example.kind}-{language}"
+        where.mkdir()
+        (where / ("main.tf" if language == "terraform" else "template.yaml")).write_text(example.code)
+        code, report = _scan(where)
+        summary = report["summary"]
+        assert isinstance(summary, dict)
+        assert summary["errors"] == 0 and summary["users"] == 1
+        if example.kind == "bad":
+            assert code == 1, example.title
+            (finding,) = report["findings"]
+            assert finding["verdict"] == "fail" and finding["user"] == "deploy"
+            assert finding["active_keys"] == {"min": 2, "max": 2}
+        else:
+            assert code == 0, example.title
+            assert report["findings"] == []

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -142,3 +145,34 @@ def test_rules_list_takes_a_mapping_or_an_iterable(rule: Rule) -> None:
     render_rules_list({"AWS130IAM13": rule}, Console(file=from_mapping))
     render_rules_list([rule], Console(file=from_list))
     assert from_mapping.getvalue() == from_list.getvalue()
+
+
+# --- through the CLI, as a user runs it (stdout is a pipe here) ---------------------------
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    return subprocess.run(
+        [sys.executable, "-m", "iacguard", *args], capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+def test_cli_explain_piped_is_plain_and_complete(rule: Rule) -> None:
+    run = _cli("explain", "aws130iam13")
+    assert run.returncode == 0, run.stderr
+    assert ESC not in run.stdout
+    assert run.stdout == render_markdown(rule)
+
+
+def test_cli_explain_unknown_rule_names_the_known_ones() -> None:
+    run = _cli("explain", "AWS1")
+    assert run.returncode == 2
+    assert "unknown rule 'AWS1'" in run.stderr and "AWS130IAM13" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_cli_rules_piped_lists_the_control() -> None:
+    run = _cli("rules")
+    assert run.returncode == 0, run.stderr
+    assert ESC not in run.stdout
+    assert any(line.startswith("AWS130IAM13  medium") for line in run.stdout.splitlines())
