@@ -317,3 +317,23 @@ def test_examples_get_the_verdict_they_show(rule: Rule, tmp_path: Path, language
         else:
             assert code == 0, example.title
             assert report["findings"] == []
+
+
+def test_ci_command_in_the_catalogue_runs_as_written(rule: Rule, tmp_path: Path) -> None:
+    (command,) = [
+        line.strip()
+        for s in rule.remediation.preventive.snippets
+        for line in s.code.splitlines()
+        if line.strip().startswith("iacguard scan")
+    ]
+    bad = next(e for e in rule.examples if e.language == "terraform" and e.kind == "bad")
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(bad.code)
+    args = command.split()[1:]  # the catalogue says `iacguard ...`; run this interpreter's iacguard
+    run = subprocess.run(
+        [sys.executable, "-m", "iacguard", *args], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 1, run.stderr  # the bad example fails the build
+    assert "AWS130IAM13" in run.stdout  # text on the terminal...
+    sarif = json.loads((tmp_path / "iacguard.sarif").read_text())  # ...and SARIF in the file
+    assert sarif["runs"][0]["results"][0]["ruleId"] == "AWS130IAM13"
