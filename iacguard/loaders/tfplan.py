@@ -1,0 +1,593 @@
+"""Terraform plan and state JSON: the keys that will exist after apply.
+
+A plan (``terraform show -json plan.bin``) is the most exact input there is:
+variables resolved, ``count``/``for_each`` and modules expanded.  What it
+cannot say before apply (a ``user`` given by the ``unique_id`` of a user being
+created) we follow through its ``configuration`` section back to the user.
+
+Secrets never enter the model: we read only ``status``, ``user``, user names
+and ids, and only when they are not marked sensitive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Scenario, Status, Unit, UserId
+from iacguard.options import ScanOptions
+
+KEY_TYPE = "aws_iam_access_key"
+USER_TYPE = "aws_iam_user"
+
+# Why each action list leaves a key in AWS after apply ("delete" alone does not).
+_ACTION_REASONS = {
+    ("create",): "created",
+    ("update",): "updated",
+    ("no-op",): "unchanged",
+    ("delete", "create"): "replaced",
+    ("create", "delete"): "replaced, the new key created before the old one is destroyed",
+    ("forget",): "no longer managed by Terraform (removed block) but still exists in AWS",
+}
+# Values that name "the instance of this block" rather than a user.
+_CONTEXT_REFS = ("count.index", "each.key", "each.value", "self", "path.", "terraform.")
+
+_MODULE_STEP = re.compile(r'module\.([A-Za-z_][\w-]*)(?:\[("(?:[^"\\]|\\.)*"|\d+)\])?')
+_REF = re.compile(r'^(?:(data)\.)?([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)'
+                  r'(?:\[("(?:[^"\\]|\\.)*"|\d+)\])?(?:\.(.*))?$')
+
+Key = str | int | None
+ModulePath = tuple[tuple[str, Key], ...]  # module instance: ((call name, instance key), ...)
+
+
+def detect(data: object) -> Literal["plan", "state", None]:
+    """What a parsed JSON document is, by content (never by file name)."""
+    if not isinstance(data, dict):
+        return None
+    if "format_version" in data and ("planned_values" in data or "resource_changes" in data):
+        return "plan"
+    if "format_version" in data and isinstance(data.get("values"), dict):
+        return "state"  # terraform show -json of a state
+    if data.get("version") == 4 and isinstance(data.get("resources"), list):
+        return "state"  # raw terraform.tfstate
+    return None
+
+
+# --- addresses -------------------------------------------------------------
+
+
+def _index_text(key: Key) -> str:
+    if key is None:
+        return ""
+    return f"[{json.dumps(key)}]" if isinstance(key, str) else f"[{key}]"
+
+
+def _module_prefix(path: ModulePath) -> str:
+    return "".join(f"module.{name}{_index_text(key)}." for name, key in path)
+
+
+def _parse_module_address(text: str | None) -> ModulePath:
+    path: list[tuple[str, Key]] = []
+    for match in _MODULE_STEP.finditer(text or ""):
+        raw = match.group(2)
+        path.append((match.group(1), json.loads(raw) if raw is not None else None))
+    return tuple(path)
+
+
+def _instance_address(path: ModulePath, mode: str, rtype: str, name: str, key: Key) -> str:
+    data = "data." if mode == "data" else ""
+    return f"{_module_prefix(path)}{data}{rtype}.{name}{_index_text(key)}"
+
+
+# --- resource instances, from a plan or a state ------------------------------
+
+
+class Instance(NamedTuple):
+    address: str
+    module: ModulePath
+    mode: str  # managed / data
+    type: str
+    name: str
+    key: Key
+    values: dict[str, Any]  # known values (after apply for a plan)
+    unknown: frozenset[str]  # attributes known only after apply
+    sensitive: frozenset[str]  # attributes marked sensitive: never read
+    actions: tuple[str, ...]  # () for a state
+
+
+def _top_level(marks: object) -> frozenset[str]:
+    """Attribute names marked in an after_unknown / sensitive_values object."""
+    if marks is True:
+        return frozenset({"*"})
+    if isinstance(marks, dict):
+        return frozenset(k for k, v in marks.items() if v not in (False, None, {}, []))
+    return frozenset()
+
+
+def _known(inst: Instance, attr: str) -> str | None:
+    """A string attribute when known and not sensitive."""
+    if attr in inst.unknown or attr in inst.sensitive or "*" in inst.sensitive:
+        return None
+    value = inst.values.get(attr)
+    return value if isinstance(value, str) else None
+
+
+def _plan_instance(rc: dict[str, Any]) -> Instance | None:
+    change = rc.get("change")
+    if not isinstance(change, dict) or not isinstance(rc.get("type"), str):
+        return None
+    actions = tuple(a for a in change.get("actions") or () if isinstance(a, str))
+    side = "before" if actions == ("forget",) else "after"  # a forgotten key stays as it was
+    values = change.get(side)
+    unknown = _top_level(change.get("after_unknown")) if side == "after" else frozenset()
+    sensitive = _top_level(change.get(f"{side}_sensitive"))
+    return Instance(
+        address=str(rc.get("address", "")),
+        module=_parse_module_address(rc.get("module_address")),
+        mode=str(rc.get("mode", "managed")),
+        type=rc["type"],
+        name=str(rc.get("name", "")),
+        key=rc.get("index"),
+        values=values if isinstance(values, dict) else {},
+        unknown=unknown,
+        sensitive=sensitive,
+        actions=actions,
+    )
+
+
+def _show_state_instances(module: dict[str, Any]) -> Iterator[Instance]:
+    for res in module.get("resources") or ():
+        if isinstance(res, dict) and isinstance(res.get("type"), str):
+            yield Instance(
+                address=str(res.get("address", "")),
+                module=_parse_module_address(module.get("address")),
+                mode=str(res.get("mode", "managed")),
+                type=res["type"],
+                name=str(res.get("name", "")),
+                key=res.get("index"),
+                values=res["values"] if isinstance(res.get("values"), dict) else {},
+                unknown=frozenset(),
+                sensitive=_top_level(res.get("sensitive_values")),
+                actions=(),
+            )
+    for child in module.get("child_modules") or ():
+        if isinstance(child, dict):
+            yield from _show_state_instances(child)
+
+
+def _raw_state_instances(data: dict[str, Any]) -> Iterator[Instance]:
+    for res in data.get("resources") or ():
+        if not isinstance(res, dict) or not isinstance(res.get("type"), str):
+            continue
+        module = _parse_module_address(res.get("module"))
+        mode = str(res.get("mode", "managed"))
+        for inst in res.get("instances") or ():
+            if not isinstance(inst, dict):
+                continue
+            key = inst.get("index_key")
+            # sensitive_attributes: paths like [{"type": "get_attr", "value": "secret"}]
+            sensitive = frozenset(
+                str(p[0].get("value")) for p in inst.get("sensitive_attributes") or ()
+                if isinstance(p, list) and p and isinstance(p[0], dict)
+            )
+            attrs = inst.get("attributes")
+            yield Instance(
+                address=_instance_address(module, mode, res["type"], str(res.get("name", "")), key),
+                module=module, mode=mode, type=res["type"], name=str(res.get("name", "")), key=key,
+                values=attrs if isinstance(attrs, dict) else {},
+                unknown=frozenset(), sensitive=sensitive, actions=(),
+            )
+
+
+# --- configuration: following an unknown user back to its source -------------
+
+
+def _config_module(config: dict[str, Any], path: ModulePath) -> dict[str, Any] | None:
+    module = config.get("root_module")
+    for name, _ in path:
+        if not isinstance(module, dict):
+            return None
+        call = (module.get("module_calls") or {}).get(name)
+        module = call.get("module") if isinstance(call, dict) else None
+    return module if isinstance(module, dict) else None
+
+
+def _config_resource(config: dict[str, Any], path: ModulePath, mode: str, rtype: str,
+                     name: str) -> dict[str, Any] | None:
+    module = _config_module(config, path)
+    for res in (module or {}).get("resources") or ():
+        if (isinstance(res, dict) and res.get("mode") == mode and res.get("type") == rtype
+                and res.get("name") == name):
+            return res
+    return None
+
+
+def _expression_refs(expr: object) -> tuple[list[str], str | None]:
+    """(references, constant string) of a configuration expression."""
+    if not isinstance(expr, dict):
+        return [], None
+    const = expr.get("constant_value")
+    refs = [r for r in expr.get("references") or () if isinstance(r, str)]
+    return refs, const if isinstance(const, str) else None
+
+
+class _Resolver:
+    """Names the IAM user behind an unknown ``user`` by walking the configuration."""
+
+    def __init__(self, instances: list[Instance], config: dict[str, Any],
+                 variables: dict[str, Any]) -> None:
+        self.by_address = {i.address: i for i in instances}
+        self.instances = instances
+        self.config = config
+        self.variables = variables
+
+    def user_of(self, inst: Instance) -> tuple[UserId | None, str]:
+        """(user, how it was found) for a key whose user is not in the plan."""
+        res = _config_resource(self.config, inst.module, inst.mode, inst.type, inst.name)
+        if res is None:
+            return None, "no configuration for this key in the plan"
+        refs, const = _expression_refs((res.get("expressions") or {}).get("user"))
+        if const is not None:
+            return UserId(const), "user from the configuration"
+        for_each = _expression_refs(res.get("for_each_expression"))[0]
+        found = self._resolve(refs, inst.module, inst.key, for_each, depth=0)
+        if len(found) == 1:
+            user = next(iter(found.values()))
+            return user, f"user resolved through the configuration ({user.ref or user.name})"
+        if found:
+            return None, "user is one of " + ", ".join(sorted(u.ref or u.name or "?" for u in found.values()))
+        opaque = [r for r in refs if not r.startswith(_CONTEXT_REFS)]
+        if opaque and len(opaque) == len(refs):
+            # Locals are not in the plan; the same expression in the same module
+            # instance has the same value, so its keys are counted together.
+            ref = _module_prefix(inst.module) + opaque[0]
+            return UserId(None, ref), f"user given by {ref}, which the plan does not record"
+        return None, "user could not be followed through the configuration"
+
+    def _resolve(self, refs: list[str], path: ModulePath, key: Key, for_each: list[str],
+                 depth: int) -> dict[str, UserId]:
+        found: dict[str, UserId] = {}
+        if depth > 32:
+            return found
+        context = any(r.startswith(("count.index", "each.key")) for r in refs)
+        for ref in refs:
+            if ref.startswith("each.value") and for_each:
+                found.update(self._resolve(for_each, path, key, [], depth + 1))
+                continue
+            if ref.startswith(_CONTEXT_REFS):
+                continue
+            match = _REF.match(ref)
+            if match is None:
+                continue
+            data, kind, name, raw_key, _rest = match.groups()
+            if kind == "var" and not data:
+                found.update(self._variable(name, path, depth))
+            elif kind == "module" and not data:
+                found.update(self._module_output(ref, path, depth))
+            elif kind in (USER_TYPE,):
+                index = json.loads(raw_key) if raw_key is not None else None
+                found.update(self._user_resource("data" if data else "managed", name, index, path,
+                                                 key if context else None, depth))
+        return found
+
+    def _variable(self, name: str, path: ModulePath, depth: int) -> dict[str, UserId]:
+        if not path:
+            value = (self.variables.get(name) or {}).get("value")
+            return {"name:" + value.lower(): UserId(value, f"var.{name}")} if isinstance(value, str) else {}
+        parent = path[:-1]
+        call_name, call_key = path[-1]
+        parent_module = _config_module(self.config, parent) or {}
+        call = (parent_module.get("module_calls") or {}).get(call_name) or {}
+        expr = (call.get("expressions") or {}).get(name)
+        refs, const = _expression_refs(expr)
+        if const is not None:
+            return {"name:" + const.lower(): UserId(const, f"{_module_prefix(path)}var.{name}")}
+        for_each = _expression_refs(call.get("for_each_expression"))[0]
+        return self._resolve(refs, parent, call_key, for_each, depth + 1)
+
+    def _module_output(self, ref: str, path: ModulePath, depth: int) -> dict[str, UserId]:
+        parts = ref.split(".")
+        if len(parts) < 3 or "[" in parts[1]:
+            return {}
+        child = (*path, (parts[1], None))
+        module = _config_module(self.config, child) or {}
+        output = (module.get("outputs") or {}).get(parts[2]) or {}
+        return self._resolve(_expression_refs(output.get("expression"))[0], child, None, [], depth + 1)
+
+    def _user_resource(self, mode: str, name: str, index: Key, path: ModulePath, context_key: Key,
+                       depth: int) -> dict[str, UserId]:
+        candidates = [i for i in self.instances
+                      if i.module == path and i.mode == mode and i.type == USER_TYPE and i.name == name]
+        if index is not None or context_key is not None:
+            wanted = index if index is not None else context_key
+            candidates = [i for i in candidates if i.key == wanted]
+        if len(candidates) != 1:
+            return {}  # no instance (a branch not taken) or several we cannot choose between
+        user = candidates[0]
+        attr = "user_name" if mode == "data" else "name"
+        known = _known(user, attr)
+        res = _config_resource(self.config, path, mode, USER_TYPE, name) or {}
+        refs, const = _expression_refs((res.get("expressions") or {}).get(attr))
+        known = known or const
+        if known is not None:
+            return {"name:" + known.lower(): UserId(known, user.address)}
+        if refs:
+            deeper = self._resolve(refs, path, user.key, [], depth + 1)
+            if len(deeper) == 1:
+                return deeper
+        return {"ref:" + user.address: UserId(None, user.address)}
+
+
+# --- .tf locations ------------------------------------------------------------
+
+
+class _Locator:
+    """Finds the ``.tf`` file and line of a resource block, or falls back to the plan file."""
+
+    def __init__(self, plan_path: Path, display: str, config: dict[str, Any],
+                 options: ScanOptions) -> None:
+        self.display = display
+        self.config = config
+        self.cache: dict[Path, list[tuple[Path, list[str]]]] = {}
+        if options.tf_dir is not None:
+            self.root: Path | None = options.tf_dir
+            self.root_display = str(options.tf_dir)
+        elif any(plan_path.parent.glob("*.tf")):
+            self.root = plan_path.parent
+            self.root_display = str(Path(display).parent)
+        else:
+            self.root = None
+            self.root_display = ""
+        self.modules_json = self._modules_json()
+
+    def _modules_json(self) -> dict[str, str]:
+        """Module directories terraform init recorded (registry and git modules too)."""
+        if self.root is None:
+            return {}
+        try:
+            data = json.loads((self.root / ".terraform" / "modules" / "modules.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {m["Key"]: m["Dir"] for m in data.get("Modules") or ()
+                if isinstance(m, dict) and isinstance(m.get("Key"), str) and isinstance(m.get("Dir"), str)}
+
+    def _module_dir(self, path: ModulePath) -> Path | None:
+        if self.root is None:
+            return None
+        names = [name for name, _ in path]
+        if names and ".".join(names) in self.modules_json:
+            return self.root / self.modules_json[".".join(names)]
+        directory = self.root
+        module = self.config.get("root_module") or {}
+        for name in names:
+            call = (module.get("module_calls") or {}).get(name) or {}
+            source = call.get("source")
+            if not isinstance(source, str) or not source.startswith(("./", "../")):
+                return None
+            directory = directory / source
+            module = call.get("module") or {}
+        return directory
+
+    def _files(self, directory: Path) -> list[tuple[Path, list[str]]]:
+        if directory not in self.cache:
+            files = []
+            for tf in sorted(directory.glob("*.tf")):
+                try:
+                    files.append((tf, tf.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
+                except OSError:
+                    continue
+            self.cache[directory] = files
+        return self.cache[directory]
+
+    def find(self, path: ModulePath, mode: str, rtype: str, name: str) -> Location:
+        directory = self._module_dir(path)
+        if directory is not None and self.root is not None:
+            block = "data" if mode == "data" else "resource"
+            pattern = re.compile(rf'^\s*{block}\s+"?{re.escape(rtype)}"?\s+"?{re.escape(name)}"?\s*\{{')
+            for tf, lines in self._files(directory):
+                for number, line in enumerate(lines, 1):
+                    if pattern.match(line):
+                        return Location(self._show(tf), number)
+        return Location(self.display, None)
+
+    def _show(self, tf: Path) -> str:
+        assert self.root is not None
+        try:
+            relative = tf.relative_to(self.root)
+        except ValueError:
+            return str(tf)
+        return str(Path(self.root_display) / relative) if self.root_display else str(relative)
+
+
+# --- the unit -------------------------------------------------------------------
+
+
+def _status(inst: Instance) -> tuple[Status, str]:
+    if "status" in inst.unknown:
+        return "Unknown", "status known only after apply"
+    if "status" in inst.sensitive:
+        return "Unknown", "status is marked sensitive"
+    value = inst.values.get("status")
+    if value is None:
+        return "Active", ""
+    if value in ("Active", "Inactive"):
+        return value, ""
+    return "Unknown", "status is not Active or Inactive"
+
+
+class _Sensitive:
+    """Stable placeholders for sensitive user values: groups them without storing them."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def ref(self, value: object) -> str:
+        text = json.dumps(value, sort_keys=True)
+        if text not in self.seen:
+            self.seen[text] = f"(sensitive user #{len(self.seen) + 1})"
+        return self.seen[text]
+
+
+def _user_names(instances: list[Instance]) -> dict[str, str]:
+    """unique_id / arn / id of known users -> user name (all identify the same user)."""
+    names: dict[str, str] = {}
+    for inst in instances:
+        if inst.type == USER_TYPE and inst.mode == "managed":
+            name = _known(inst, "name")
+            if name is None:
+                continue
+            for attr in ("unique_id", "arn", "id"):
+                value = _known(inst, attr)
+                if value is not None:
+                    names[value] = name
+    return names
+
+
+def _user_addresses(instances: list[Instance]) -> dict[str, str]:
+    return {name.lower(): inst.address for inst in instances
+            if inst.type == USER_TYPE and inst.mode == "managed" and (name := _known(inst, "name"))}
+
+
+def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptions) -> Unit:
+    """One plan or state file as one unit."""
+    kind = detect(data)
+    unit_kind: Literal["terraform-plan", "terraform-state"] = (
+        "terraform-state" if kind == "state" else "terraform-plan")
+    if kind is None:
+        return Unit(display, unit_kind, (display,), (),
+                    errors=(ScanError(display, None, "not a Terraform plan or state JSON document"),))
+    config = data.get("configuration") if isinstance(data.get("configuration"), dict) else {}
+    assert isinstance(config, dict)
+    errors: list[ScanError] = []
+    notes: list[Note] = []
+    if kind == "plan":
+        instances = [i for rc in data.get("resource_changes") or () if isinstance(rc, dict)
+                     and (i := _plan_instance(rc)) is not None]
+    elif "values" in data:
+        instances = list(_show_state_instances((data.get("values") or {}).get("root_module") or {}))
+    else:
+        instances = list(_raw_state_instances(data))
+    variables = data.get("variables") if isinstance(data.get("variables"), dict) else {}
+    resolver = _Resolver(instances, config, variables or {})
+    locator = _Locator(path, display, config, options)
+    ids, addresses, sensitive = _user_names(instances), _user_addresses(instances), _Sensitive()
+
+    def user_location(user: UserId) -> Location | None:
+        address = user.ref if user.ref in resolver.by_address else addresses.get((user.name or "").lower())
+        target = resolver.by_address.get(address or "")
+        return locator.find(target.module, target.mode, target.type, target.name) if target else None
+
+    keys: list[AccessKey] = []
+    for inst in instances:
+        if inst.type != KEY_TYPE or inst.mode != "managed":
+            continue
+        if kind == "plan":
+            if inst.actions == ("delete",) or not inst.actions:
+                continue  # gone after apply
+            reason = _ACTION_REASONS.get(inst.actions, "planned action " + "+".join(inst.actions))
+        else:
+            reason = "in the state"
+        status, why_status = _status(inst)
+        if inst.actions and inst.actions not in _ACTION_REASONS:
+            status, why_status = "Unknown", "unexpected plan action"
+        location = locator.find(inst.module, inst.mode, inst.type, inst.name)
+        user, why_user = _key_user(inst, resolver, ids, addresses, sensitive)
+        if user is None:
+            user = UserId(None, f"{inst.address}.user")
+            notes.append(Note(display, f"{inst.address}: {why_user}; its keys are counted on their own",
+                              location.file, location.line))
+            why_user = ""
+        reason = ", ".join(r for r in (reason, why_status, why_user) if r)
+        keys.append(AccessKey(inst.address, user, status, KeyCount.exactly(1), location, reason,
+                              user_location(user)))
+        if inst.actions == ("create", "delete"):
+            notes.append(Note(display, f"{inst.address}: create_before_destroy creates the new key before "
+                              "destroying the old one, so both exist for a moment (AWS allows two keys "
+                              "per user)", location.file, location.line))
+
+    if kind == "plan":
+        keys.extend(_deferred_keys(data, resolver, locator, ids, addresses, sensitive, notes, display))
+        if data.get("errored") is True or data.get("complete") is False:
+            missing = _missing_keys(data, config, instances, resolver, locator)
+            keys.extend(missing)
+            flags = ", ".join(f for f, bad in (("errored", data.get("errored") is True),
+                                                ("not complete", data.get("complete") is False)) if bad)
+            errors.append(ScanError(display, None, (
+                f"plan is incomplete: Terraform marked it {flags}, so resources it could not plan are "
+                "missing from it; fix the errors terraform plan reported and plan again"
+                + (f" ({len(missing)} access key resource(s) of the configuration are not in the plan)"
+                   if missing else ""))))
+    files = tuple(dict.fromkeys([display, *(k.location.file for k in keys)]))
+    return Unit(display, unit_kind, files, (Scenario("", tuple(keys)),), tuple(notes), tuple(errors))
+
+
+def _key_user(inst: Instance, resolver: _Resolver, ids: dict[str, str], addresses: dict[str, str],
+              sensitive: _Sensitive) -> tuple[UserId | None, str]:
+    if "user" in inst.sensitive or "*" in inst.sensitive:
+        return UserId(None, sensitive.ref(inst.values.get("user"))), "user is marked sensitive"
+    value = _known(inst, "user")
+    if value is None:
+        return resolver.user_of(inst)
+    name = ids.get(value, value)
+    return UserId(name, addresses.get(name.lower())), ""
+
+
+def _deferred_instances(data: dict[str, Any]) -> Iterator[tuple[str, Instance]]:
+    for entry in data.get("deferred_changes") or ():
+        rc = entry.get("resource_change") if isinstance(entry, dict) else None
+        inst = _plan_instance(rc) if isinstance(rc, dict) else None
+        if inst is not None and inst.type == KEY_TYPE and inst.mode == "managed":
+            yield str(entry.get("reason") or "no reason given"), inst
+
+
+def _deferred_keys(data: dict[str, Any], resolver: _Resolver, locator: _Locator, ids: dict[str, str],
+                   addresses: dict[str, str], sensitive: _Sensitive, notes: list[Note],
+                   display: str) -> list[AccessKey]:
+    """Keys Terraform deferred to a later plan: they may exist, with what status we cannot say."""
+    keys = []
+    for reason_given, inst in _deferred_instances(data):
+        location = locator.find(inst.module, inst.mode, inst.type, inst.name)
+        user, why = _key_user(inst, resolver, ids, addresses, sensitive)
+        if user is None:
+            user = UserId(None, f"{inst.address}.user")
+            notes.append(Note(display, f"{inst.address}: {why}", location.file, location.line))
+        reason = f"deferred by Terraform ({reason_given}), count and status unknown"
+        keys.append(AccessKey(inst.address, user, "Unknown", KeyCount(0, None), location, reason))
+    return keys
+
+
+def _config_key_resources(module: dict[str, Any], path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...],
+                                                                                          dict[str, Any]]]:
+    for res in module.get("resources") or ():
+        if isinstance(res, dict) and res.get("type") == KEY_TYPE and res.get("mode") == "managed":
+            yield path, res
+    for name, call in (module.get("module_calls") or {}).items():
+        if isinstance(call, dict) and isinstance(call.get("module"), dict):
+            yield from _config_key_resources(call["module"], (*path, name))
+
+
+def _missing_keys(data: dict[str, Any], config: dict[str, Any], instances: list[Instance],
+                  resolver: _Resolver, locator: _Locator) -> list[AccessKey]:
+    """Key resources of the configuration an errored plan left out: unknown count, unknown status."""
+    deferred = [inst for _, inst in _deferred_instances(data)]
+    planned = {(tuple(n for n, _ in i.module), i.name) for i in [*instances, *deferred] if i.type == KEY_TYPE}
+    missing = []
+    for names, res in _config_key_resources(config.get("root_module") or {}, ()):
+        name = str(res.get("name", ""))
+        if (names, name) in planned:
+            continue
+        path: ModulePath = tuple((n, None) for n in names)
+        fake = Instance(_instance_address(path, "managed", KEY_TYPE, name, None), path, "managed", KEY_TYPE,
+                        name, None, {}, frozenset({"user", "status"}), frozenset(), ())
+        user, why = resolver.user_of(fake)
+        if user is None:
+            user = UserId(None, f"{fake.address}.user")
+        reason = "left out of the incomplete plan: how many and with what status is unknown"
+        if why:
+            reason += f"; {why}"
+        missing.append(AccessKey(fake.address, user, "Unknown", KeyCount(0, None),
+                                 locator.find(path, "managed", KEY_TYPE, name), reason))
+    return missing
