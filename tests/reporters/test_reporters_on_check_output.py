@@ -22,7 +22,8 @@ from iacguard.reporters.text import render_text
 
 def _key(address: str, user: UserId, line: int, status: Status = "Active", count: KeyCount | None = None,
          reason: str = "status defaults to Active") -> AccessKey:
-    return AccessKey(address, user, status, count or KeyCount.exactly(1), Location("prod/keys.tf", line), reason)
+    where = Location("prod/keys.tf", line)
+    return AccessKey(address, user, status, count or KeyCount.exactly(1), where, reason)
 
 
 @pytest.fixture
