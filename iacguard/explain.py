@@ -182,9 +182,9 @@ def render_explain(rule: Rule, console: Console) -> None:
                 console.print(Text(f"  {url}", style=f"link {url}"), overflow="ignore", crop=False)
         else:
             console.print(Text(block.caption, style="italic"))
-            console.print(
-                Syntax(block.code.rstrip(), _LEXERS[block.language], theme="ansi_dark", word_wrap=True)
-            )
+            # soft_wrap: long lines run on rather than wrap, so that copied code still works.
+            syntax = Syntax(block.code.rstrip(), _LEXERS[block.language], theme="ansi_dark")
+            console.print(syntax, soft_wrap=True)
         console.print()
 
 

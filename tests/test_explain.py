@@ -35,7 +35,8 @@ def rule() -> Rule:
 
 def _render(rule: Rule, **console_args: Any) -> str:
     buffer = io.StringIO()
-    render_explain(rule, Console(file=buffer, width=100, **console_args))
+    console_args.setdefault("width", 100)
+    render_explain(rule, Console(file=buffer, **console_args))
     return buffer.getvalue()
 
 
@@ -176,3 +177,11 @@ def test_cli_rules_piped_lists_the_control() -> None:
     assert run.returncode == 0, run.stderr
     assert ESC not in run.stdout
     assert any(line.startswith("AWS130IAM13  medium") for line in run.stdout.splitlines())
+
+
+def test_terminal_never_wraps_code_lines(rule: Rule) -> None:
+    raw = _render(rule, force_terminal=True, color_system="truecolor", width=60)
+    plain = Text.from_ansi(raw).plain
+    for snippet in rule.remediation.cli.snippets:
+        for line in snippet.code.splitlines():
+            assert line in plain  # whole, so that it can be copied and run
