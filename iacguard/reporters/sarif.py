@@ -58,6 +58,27 @@ _BUILTIN_RULES: list[dict[str, Any]] = [
 # --- rules -----------------------------------------------------------------------
 
 
+# Fence languages GitHub highlights.
+_FENCE_LANGUAGE = {"terraform": "hcl", "cloudformation": "yaml"}
+
+
+def _fence(snippet: dict[str, Any]) -> str:
+    language = str(snippet.get("language", ""))
+    code = str(snippet.get("code", "")).rstrip("\n")
+    return f"```{_FENCE_LANGUAGE.get(language, language)}\n{code}\n```"
+
+
+def _examples(value: Any) -> str:
+    """The first bad and the first good example of each language."""
+    shown: dict[tuple[str, str], str] = {}
+    for example in value or ():
+        slot = (str(example.get("language", "")), str(example.get("kind", "")))
+        if slot not in shown:
+            verdict = "Flagged" if slot[1] == "bad" else "Passes"
+            shown[slot] = f"{verdict}: {example.get('title', '')}\n\n{_fence(example)}"
+    return "\n\n".join(shown.values())
+
+
 def _section_text(value: Any) -> str:
     """Catalogue text: a string, a list of steps, or a section with text and snippets."""
     if value is None:
@@ -70,8 +91,7 @@ def _section_text(value: Any) -> str:
         parts = [_section_text(value.get("text"))]
         for snippet in value.get("snippets") or ():
             title = snippet.get("title", "")
-            code = str(snippet.get("code", "")).rstrip("\n")
-            parts.append(f"{title}:\n\n```{snippet.get('language', '')}\n{code}\n```")
+            parts.append(f"{title}:\n\n{_fence(snippet)}")
         return "\n\n".join(p for p in parts if p)
     return str(value)
 
@@ -127,8 +147,14 @@ def _descriptor(rule: dict[str, Any]) -> dict[str, Any]:
     markdown_parts = [f"**{title}**", description]
     if rationale:
         markdown_parts.append(f"## Why it matters\n\n{rationale}")
+    examples = _examples(rule.get("examples"))
+    if examples:
+        markdown_parts.append(f"## Example\n\n{examples}")
     if remediation:
         markdown_parts.append(f"## How to fix\n\n{remediation}")
+    suppressing = _section_text(rule.get("suppressions"))
+    if suppressing:
+        markdown_parts.append(f"## Suppressing\n\n{suppressing}")
     if references:
         markdown_parts.append("## References\n\n" + "\n".join(f"- [{t}]({u})" for t, u in references))
     markdown = "\n\n".join(p for p in markdown_parts if p)

@@ -53,6 +53,7 @@ def test_sarif_validates_with_the_shipped_catalogue(result: ScanResult) -> None:
     assert "aws iam update-access-key" in rule["help"]["markdown"]
     assert "conformance pack" in rule["help"]["text"]
     assert "```" not in rule["help"]["text"]
+    assert "## Example" in rule["help"]["markdown"] and "```hcl" in rule["help"]["markdown"]
     assert rule["helpUri"].startswith("https://")
 
 
