@@ -9,6 +9,7 @@ fails only when every scenario fails, and warns when any scenario allows 2.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -51,8 +52,21 @@ def _by_user(scenario: Scenario) -> dict[str, list[AccessKey]]:
     return users
 
 
-def _describe_key(key: AccessKey) -> str:
-    return f"{key.address} ({key.reason})" if key.reason else key.address
+def _base_address(address: str) -> str:
+    """aws_iam_access_key.a[0] -> aws_iam_access_key.a: instances of one resource are told once."""
+    return re.sub(r"\[[^\[\]]*\]$", "", address)
+
+
+def _describe_keys(keys: Iterable[AccessKey]) -> str:
+    groups: dict[str, list[AccessKey]] = {}
+    for key in keys:
+        groups.setdefault(_base_address(key.address), []).append(key)
+    parts = []
+    for base, members in groups.items():
+        label = members[0].address if len(members) == 1 else f"{base} ({len(members)} instances)"
+        reasons = list(dict.fromkeys(m.reason for m in members if m.reason))
+        parts.append(f"{label}: {' / '.join(reasons)}" if reasons else label)
+    return "; ".join(parts)
 
 
 def _user_label(user: UserId) -> str:
@@ -135,11 +149,11 @@ def _message(
     if verdict == "pass":
         return f"{label} has at most {_fmt_max(high)} active access key(s)"
     counted = [k for k in keys if k.status != "Inactive"]
-    listing = "; ".join(_describe_key(k) for k in counted)
+    listing = _describe_keys(counted)
     if verdict == "fail":
         text = f"{label} gets {low} active access keys" if low == high else (
             f"{label} gets at least {low} active access keys")
-        text += f": {listing}"
+        text += f" ({listing})"
         if len(tallies) > 1:
             text += " (in every scenario of the unknown inputs)"
         total = min(t.total_min for _, t in tallies)
@@ -148,7 +162,7 @@ def _message(
                      f"{AWS_KEYS_PER_USER} per user, so the deployment would be refused")
         return text
     scenario_texts = [s.description for s, t in tallies if t.active_max >= 2 and s.description]
-    text = f"{label} may get {_fmt_max(high)} active access keys, depending on values not known before apply: {listing}"
+    text = f"{label} may get {_fmt_max(high)} active access keys, depending on values not known before apply ({listing})"
     if scenario_texts:
         text += f" (when {scenario_texts[0]})"
     return text

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 from iacguard.loaders.terraform import syntax as s
-from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown, first_unknown, merge_unknown, type_name
+from iacguard.loaders.terraform.values import (
+    RefStr,
+    TfSet,
+    Unknown,
+    decided,
+    first_unknown,
+    merge_unknown,
+    type_name,
+)
 
 
 class EvalError(Exception):
@@ -168,7 +176,7 @@ class Evaluator:
             other = self.eval(e.other, scope)
             if _plain_equal(then, other):
                 return then
-            return Unknown(test.reasons, test.symbols)
+            return merge_unknown(decided(test), then, other)
         return self.eval(e.then if _to_bool(test) else e.other, scope)
 
     def _UnaryOp(self, e: s.UnaryOp, scope: Scope) -> Any:
@@ -176,8 +184,8 @@ class Evaluator:
         if isinstance(value, Unknown):
             if e.op == "!":
                 self.tracker.hint(value, True, False)
-            else:
-                self.tracker.consume(value)
+                return decided(value)
+            self.tracker.consume(value)
             return value
         if e.op == "!":
             return not _to_bool(value)
@@ -196,12 +204,12 @@ class Evaluator:
             if not isinstance(right, Unknown) and _to_bool(right) == (op == "||"):
                 return op == "||"
             if isinstance(left, Unknown) or isinstance(right, Unknown):
-                return merge_unknown(left, right)
+                return decided(left, right)
             return _to_bool(right)
         right = self.eval(e.right, scope)
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             self._hint_comparison(op, left, right)
-            return merge_unknown(left, right)
+            return decided(left, right) if op in ("==", "!=", "<", ">", "<=", ">=") else merge_unknown(left, right)
         if op == "==":
             return _plain_equal(left, right)
         if op == "!=":

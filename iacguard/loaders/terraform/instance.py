@@ -413,7 +413,7 @@ class ModuleInstance:
             status, status_how = self._status(decl, bindings)
             trace = count_trace + [t for t in tracker.trace if t not in count_trace]
             tracker.trace = None
-            reason = "; ".join(part for part in (how, status_how, *trace[:4]) if part)
+            reason = ", ".join(part for part in (how, status_how, *trace[:4]) if part)
             keys.append(AccessKey(address, user, status, _times(count, multiplier), location, reason))
         return keys
 

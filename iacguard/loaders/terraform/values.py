@@ -14,12 +14,15 @@ from typing import Any
 
 
 class Unknown:
-    __slots__ = ("reasons", "ref", "symbols")
+    __slots__ = ("derived", "reasons", "ref", "symbols")
 
     def __init__(self, reasons: frozenset[str] | str = frozenset(), symbols: frozenset[str] = frozenset(),
-                 ref: str | None = None) -> None:
+                 ref: str | None = None, derived: frozenset[str] = frozenset()) -> None:
         self.reasons = frozenset([reasons]) if isinstance(reasons, str) else reasons
+        # Root inputs whose value flows into this one as it is...
         self.symbols = symbols
+        # ...and those that only decided it through a comparison or a condition (enumerable).
+        self.derived = derived
         self.ref = ref
 
     def __repr__(self) -> str:
@@ -32,11 +35,19 @@ class Unknown:
 def merge_unknown(*values: Any) -> Unknown:
     reasons: set[str] = set()
     symbols: set[str] = set()
+    derived: set[str] = set()
     for value in values:
         if isinstance(value, Unknown):
             reasons |= value.reasons
             symbols |= value.symbols
-    return Unknown(frozenset(reasons), frozenset(symbols))
+            derived |= value.derived
+    return Unknown(frozenset(reasons), frozenset(symbols), derived=frozenset(derived))
+
+
+def decided(*values: object) -> Unknown:
+    """The unknown result of a comparison or condition over these values."""
+    merged = merge_unknown(*values)
+    return Unknown(merged.reasons, derived=merged.symbols | merged.derived)
 
 
 def first_unknown(values: Any) -> Unknown | None:
