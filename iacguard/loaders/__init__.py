@@ -1,0 +1,1 @@
+"""Loaders: each reads one input format into the neutral model (iacguard.model)."""
