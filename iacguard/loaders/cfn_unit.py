@@ -237,7 +237,8 @@ class _KeyBuilder:
                 user = UserId(resolved, target)
             elif isinstance(resolved, Unresolved):
                 user = UserId(None, resolved.expr)
-                reasons.append(f"user from {resolved.expr}, not known before deployment")
+                if resolved.expr != target:  # an unnamed user resource is known by its logical id
+                    reasons.append(f"user from {resolved.expr}, not known before deployment")
             else:
                 user = UserId(None, f"{address}/Properties/UserName")
 
