@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -53,8 +52,8 @@ def all_matches() -> list[tuple[str, int, str]]:
     return cfn_lint(*(str(p) for p in templates()))
 
 
-def expected_messages(path: Path, options: ScanOptions = ScanOptions()) -> set[str]:
-    unit = load_template(path, str(path), options)
+def expected_messages(path: Path, options: ScanOptions | None = None) -> set[str]:
+    unit = load_template(path, str(path), options or ScanOptions())
     assert isinstance(unit, Unit)
     return {("" if f.verdict == "fail" else "(warning) ") + f.message
             for f in check_unit(unit) if f.verdict != "pass"}

@@ -15,19 +15,26 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "cloudformation"
 EXAMPLES = Path(__file__).parent.parent.parent / "examples" / "cloudformation"
 
 
-def load(name: str, options: ScanOptions = ScanOptions(), base: Path = FIXTURES) -> Unit:
+NO_OPTIONS = ScanOptions()
+
+
+def label(f: Finding) -> str:
+    """The user's name in lower case (IAM names are case-insensitive), or its unresolved ref."""
+    return (f.user or "").lower() or f"ref:{f.user_ref}"
+
+
+def load(name: str, options: ScanOptions = NO_OPTIONS, base: Path = FIXTURES) -> Unit:
     unit = load_template(base / name, name, options)
     assert isinstance(unit, Unit), unit
     return unit
 
 
-def verdicts(name: str, options: ScanOptions = ScanOptions(), base: Path = FIXTURES) -> dict[str, str]:
-    """{user name (lower case: IAM names are case-insensitive), or its unresolved ref: verdict}"""
-    return {(f.user or "").lower() or f"ref:{f.user_ref}": f.verdict for f in check_unit(load(name, options, base))}
+def verdicts(name: str, options: ScanOptions = NO_OPTIONS, base: Path = FIXTURES) -> dict[str, str]:
+    return {label(f): f.verdict for f in check_unit(load(name, options, base))}
 
 
-def finding(name: str, user: str, options: ScanOptions = ScanOptions()) -> Finding:
-    return next(f for f in check_unit(load(name, options)) if ((f.user or "").lower() or f"ref:{f.user_ref}") == user)
+def finding(name: str, user: str, options: ScanOptions = NO_OPTIONS) -> Finding:
+    return next(f for f in check_unit(load(name, options)) if label(f) == user)
 
 
 def test_literal_users_ref_to_named_user_and_case():
@@ -76,7 +83,8 @@ def test_parameter_flag_wins_over_file():
 def test_bad_parameters_file_is_an_error(tmp_path):
     bad = tmp_path / "params.json"
     bad.write_text('{"Env": ')
-    result = load_template(FIXTURES / "parameters.yaml", "parameters.yaml", ScanOptions(parameters_files=(bad,)))
+    options = ScanOptions(parameters_files=(bad,))
+    result = load_template(FIXTURES / "parameters.yaml", "parameters.yaml", options)
     assert isinstance(result, ScanError)
     assert result.file == str(bad)
 
@@ -119,7 +127,8 @@ def test_fn_if_json_without_value():
 
 
 def test_for_each_counts_once_per_item_and_keeps_unknown_loops_unknown():
-    assert verdicts("foreach.yaml") == {"olivia": "fail", "red-bot": "pass", "blue-bot": "pass", "paul": "warn"}
+    assert verdicts("foreach.yaml") == {
+        "olivia": "fail", "red-bot": "pass", "blue-bot": "pass", "paul": "warn"}
     paul = finding("foreach.yaml", "paul")
     assert "Fn::ForEach::Mystery" in paul.message
     one = ScanOptions(parameters=(("Unknown", "x"),))
