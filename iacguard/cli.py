@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from iacguard import __version__
+
+if TYPE_CHECKING:
+    from iacguard.model import ScanResult
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -74,10 +77,10 @@ def _parse_pairs(values: list[str], option: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _console(stream: object, no_color: bool):  # type: ignore[no-untyped-def]
+def _console(stream: Any, no_color: bool) -> Any:
     from rich.console import Console
 
-    return Console(file=stream, no_color=no_color or bool(os.environ.get("NO_COLOR")),  # type: ignore[arg-type]
+    return Console(file=stream, no_color=no_color or bool(os.environ.get("NO_COLOR")),
                    highlight=False, soft_wrap=True, stderr=stream is sys.stderr)
 
 
@@ -152,7 +155,7 @@ def scan(
         raise typer.Exit(EXIT_ERROR)
 
 
-def _write(spec: OutputSpec, result, *, quiet: bool, no_color: bool) -> None:  # type: ignore[no-untyped-def]
+def _write(spec: OutputSpec, result: ScanResult, *, quiet: bool, no_color: bool) -> None:
     if spec.format == "text":
         from iacguard.reporters.text import render_text
 
@@ -169,7 +172,7 @@ def _write(spec: OutputSpec, result, *, quiet: bool, no_color: bool) -> None:  #
         spec.path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
-def render(fmt: str, result) -> str:  # type: ignore[no-untyped-def]
+def render(fmt: str, result: ScanResult) -> str:
     if fmt == "json":
         from iacguard.reporters.json import render_json
 
@@ -198,10 +201,15 @@ def rules(
 
       iacguard rules
     """
-    from iacguard.catalogue import load_rules
+    from iacguard.catalogue import CatalogueError, load_rules
     from iacguard.explain import render_rules_list
 
-    render_rules_list(load_rules(), _console(sys.stdout, no_color))
+    try:
+        catalogue = load_rules()
+    except CatalogueError as exc:
+        typer.echo(f"iacguard: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    render_rules_list(catalogue, _console(sys.stdout, no_color))
 
 
 @app.command()
@@ -215,11 +223,14 @@ def explain(
 
       iacguard explain AWS130IAM13
     """
-    from iacguard.catalogue import get_rule
+    from iacguard.catalogue import CatalogueError, get_rule
     from iacguard.explain import render_explain
 
     try:
         rule = get_rule(rule_id)
+    except CatalogueError as exc:
+        typer.echo(f"iacguard: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
     except KeyError as exc:
         typer.echo(f"iacguard: {exc.args[0] if exc.args else exc}", err=True)
         raise typer.Exit(EXIT_ERROR) from None

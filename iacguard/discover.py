@@ -73,7 +73,7 @@ def walk(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Path], lis
             errors.append(ScanError(str(root), None, "no such file or directory"))
             continue
 
-        def on_error(exc: OSError) -> None:
+        def on_error(exc: OSError, root: Path = root) -> None:
             errors.append(ScanError(str(exc.filename or root), None, f"cannot read: {exc.strerror or exc}"))
 
         for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):

@@ -62,7 +62,7 @@ class AccessKey(NamedTuple):
     address: str  # e.g. module.team["a"].aws_iam_access_key.ci[0], or Resources/CiKey
     user: UserId
     status: Status
-    count: KeyCount
+    instances: KeyCount
     location: Location
     reason: str  # why it counts (or why it is unknown), for people
     user_location: Location | None = None  # where the user resource is declared
@@ -106,7 +106,7 @@ class KeyReport(NamedTuple):
     line: int | None
     status: Status
     reason: str
-    count: KeyCount
+    instances: KeyCount
 
 
 class Finding(NamedTuple):

@@ -71,7 +71,7 @@ def load_data_file(path: Path, options: ScanOptions) -> Unit | ScanError | None:
         except (ValueError, RecursionError):
             data = None
         if data is not None:
-            from iacguard.loaders import tfplan
+            import iacguard.loaders.tfplan as tfplan
 
             if tfplan.detect(data):
                 return tfplan.load_plan(path, display, data, options)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from iacguard.model import AccessKey, Finding, KeyReport, Scenario, Unit, UserId
 
@@ -32,13 +32,13 @@ def _tally(keys: Iterable[AccessKey]) -> _Tally:
     total_min = 0
     kept = []
     for key in keys:
-        if key.count.max == 0:
+        if key.instances.max == 0:
             continue
         kept.append(key)
-        upper = float("inf") if key.count.max is None else key.count.max
-        total_min += key.count.min
+        upper = float("inf") if key.instances.max is None else key.instances.max
+        total_min += key.instances.min
         if key.status == "Active":
-            active_min += key.count.min
+            active_min += key.instances.min
             active_max += upper
         elif key.status == "Unknown":
             active_max += upper
@@ -105,6 +105,7 @@ def check_unit(unit: Unit) -> list[Finding]:
         tallies = [(s, _tally(users.get(user_key, ()))) for s, users in per_scenario]
         low = min(t.active_min for _, t in tallies)
         high = max(t.active_max for _, t in tallies)
+        verdict: Literal["fail", "warn", "pass"]
         if low >= 2:
             verdict = "fail"
         elif high >= 2:
@@ -129,7 +130,7 @@ def check_unit(unit: Unit) -> list[Finding]:
                 message=message,
                 location=active[0].location,
                 keys=tuple(
-                    KeyReport(k.address, k.location.file, k.location.line, k.status, k.reason, k.count)
+                    KeyReport(k.address, k.location.file, k.location.line, k.status, k.reason, k.instances)
                     for k in keys
                 ),
             )
@@ -162,7 +163,8 @@ def _message(
                      f"{AWS_KEYS_PER_USER} per user, so the deployment would be refused")
         return text
     scenario_texts = [s.description for s, t in tallies if t.active_max >= 2 and s.description]
-    text = f"{label} may get {_fmt_max(high)} active access keys, depending on values not known before apply ({listing})"
+    text = (f"{label} may get {_fmt_max(high)} active access keys, depending on values not known "
+            f"before apply ({listing})")
     if scenario_texts:
         text += f" (when {scenario_texts[0]})"
     return text

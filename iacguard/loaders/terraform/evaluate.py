@@ -233,7 +233,7 @@ class Evaluator:
 
     def _hint_comparison(self, op: str, left: Any, right: Any) -> None:
         unknown, known = (left, right) if isinstance(left, Unknown) else (right, left)
-        if isinstance(known, Unknown) or not isinstance(known, (str, int, float, bool)) and known is not None:
+        if isinstance(known, Unknown) or (not isinstance(known, (str, int, float, bool)) and known is not None):
             self.tracker.consume(left, right)
             return
         if op in ("==", "!="):
@@ -695,6 +695,9 @@ def _upper(ev: Evaluator, a: list[Any]) -> Any:
 @_fn("range")
 def _range(ev: Evaluator, a: list[Any]) -> Any:
     numbers = [_to_number(x) for x in a]
+    start: int | float
+    stop: int | float
+    step: int | float
     if len(numbers) == 1:
         start, stop, step = 0, numbers[0], 1
     elif len(numbers) == 2:

@@ -85,7 +85,7 @@ class Unsupported(NamedTuple):
     what: str
 
 
-Expr = Union[
+Expr = Union[  # noqa: UP007 - a runtime alias of NamedTuples reads better this way
     Lit, Template, TupleExpr, ObjectExpr, Name, GetAttr, Index, Splat, Call, Cond, BinOp, UnaryOp, ForExpr,
     Unsupported,
 ]
@@ -134,7 +134,7 @@ def _children(tree: Any) -> list[Any]:
     """Children that matter: no newline/comment trees, no punctuation tokens."""
     from lark import Token, Tree
 
-    out = []
+    out: list[Any] = []
     for child in tree.children:
         if child is None:
             continue
@@ -169,9 +169,7 @@ def _string(tree: Any) -> Any:
                 parts.append(expr_from_tree(_children(inner)[0]))
             else:
                 return Unsupported("template directive (%{ … }) in a string")
-        elif inner.type == "ESCAPED_INTERPOLATION":
-            parts.append(str(inner)[1:])
-        elif inner.type == "ESCAPED_DIRECTIVE":
+        elif inner.type == "ESCAPED_INTERPOLATION" or inner.type == "ESCAPED_DIRECTIVE":
             parts.append(str(inner)[1:])
         else:
             parts.append(_unescape(str(inner)))
@@ -277,7 +275,7 @@ def parse_expression(source: str) -> Any:
 _BINARY_OPS = {"==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "&&", "||"}
 
 
-def expr_from_tree(tree: Any) -> Any:  # noqa: C901 - one branch per grammar rule reads best
+def expr_from_tree(tree: Any) -> Any:
     from lark import Token
 
     if isinstance(tree, Token):
@@ -351,7 +349,7 @@ def expr_from_tree(tree: Any) -> Any:  # noqa: C901 - one branch per grammar rul
         return Index(expr_from_tree(obj), _index_key(index))
     if kind in ("attr_splat_expr_term", "full_splat_expr_term"):
         obj, splat = kids
-        ops = []
+        ops: list[Any] = []
         for op in _children(splat):
             if op.data == "get_attr":
                 ops.append(GetAttr(None, _name_of(_children(op)[0])))
@@ -399,7 +397,8 @@ def _block(tree: Any) -> Block:
     body = kids[-1]
     labels = [_name_of(k) for k in kids[:-1]]
     attrs, blocks = _body(body)
-    return Block(labels[0], tuple(labels[1:]), attrs, tuple(blocks), _line(tree), int(getattr(tree.meta, "end_line", 0) or 0))
+    end_line = int(getattr(tree.meta, "end_line", 0) or 0)
+    return Block(labels[0], tuple(labels[1:]), attrs, tuple(blocks), _line(tree), end_line)
 
 
 def _body(body: Any) -> tuple[dict[str, Attribute], list[Block]]:

@@ -18,7 +18,7 @@ from iacguard.loaders.terraform.config import ParseCache, read_modules_manifest,
 from iacguard.loaders.terraform.evaluate import Evaluator, Scope, Tracker, _Other
 from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
-from iacguard.model import AccessKey, Scenario, ScanError, Unit
+from iacguard.model import AccessKey, ScanError, Scenario, Unit
 from iacguard.options import ScanOptions
 
 

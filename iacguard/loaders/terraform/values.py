@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 
@@ -71,7 +72,7 @@ class RefStr(str):
         return (RefStr, (str(self), self.ref, self.user_name))
 
 
-class TfSet(tuple):  # type: ignore[type-arg]
+class TfSet(tuple):
     """Terraform set: unique elements; strings sort lexically, as Terraform iterates them."""
 
     def __new__(cls, items: Any = ()) -> TfSet:
@@ -79,10 +80,8 @@ class TfSet(tuple):  # type: ignore[type-arg]
         for item in items:
             if not any(_same(item, u) for u in unique):
                 unique.append(item)
-        try:
+        with contextlib.suppress(TypeError):
             unique.sort(key=_sort_key)
-        except TypeError:
-            pass
         return super().__new__(cls, unique)
 
 
