@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from iacguard.loaders.cfn_foreach import has_for_each, prepare
-from iacguard.loaders.cfn_unit import KEY_TYPE, unit_from_template
+from iacguard.loaders.cfn_unit import KEY_TYPE, line_of, unit_from_template
 from iacguard.loaders.cfn_values import parameter_values
 from iacguard.model import ScanError, Unit
 from iacguard.options import ScanOptions
@@ -88,7 +88,10 @@ def unit_from_decoded(
         transforms = template.get("Transform")
         declared = transforms if isinstance(transforms, list) else [transforms]
         if "AWS::LanguageExtensions" not in declared:
-            return ScanError(display, None, "Fn::ForEach needs 'Transform: AWS::LanguageExtensions'")
+            resources = template.get("Resources")
+            first = next((k for k in resources if str(k).startswith("Fn::ForEach::")), None) \
+                if isinstance(resources, dict) else None
+            return ScanError(display, line_of(first), "Fn::ForEach needs 'Transform: AWS::LanguageExtensions'")
         loops = prepare(template, parameter_values(template, overrides))
     try:
         cfn = Template(display, template)
