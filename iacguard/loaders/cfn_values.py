@@ -272,30 +272,3 @@ def condition_names_in(node: Any) -> set[str]:
             found |= condition_names_in(item)
     return found
 
-
-def conditions_used_by(template: Mapping[str, Any], names: set[str]) -> set[str]:
-    """The named conditions plus every condition they refer to with ``Condition``."""
-    conditions = template.get("Conditions")
-    conditions = conditions if isinstance(conditions, dict) else {}
-    todo, done = list(names), set()
-    while todo:
-        name = todo.pop()
-        if name in done:
-            continue
-        done.add(name)
-        todo.extend(_condition_refs(conditions.get(name)))
-    return done
-
-
-def _condition_refs(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Condition" and isinstance(value, str):
-                found.add(value)
-            else:
-                found |= _condition_refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _condition_refs(item)
-    return found
