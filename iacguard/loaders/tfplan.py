@@ -255,7 +255,8 @@ class _Resolver:
         context = any(r.startswith(("count.index", "each.key")) for r in refs)
         for ref in refs:
             if ref.startswith("each.value") and for_each:
-                found.update(self._resolve(for_each, path, key, [], depth + 1))
+                # each.value is the for_each collection's element at this instance's key.
+                found.update(self._resolve([*for_each, "each.key"], path, key, [], depth + 1))
                 continue
             if ref.startswith(_CONTEXT_REFS):
                 continue
@@ -419,15 +420,23 @@ def _status(inst: Instance) -> tuple[Status, str]:
 
 
 class _Sensitive:
-    """Stable placeholders for sensitive user values: groups them without storing them."""
+    """Stable placeholders for sensitive user values: groups them without storing them.
 
-    def __init__(self) -> None:
+    The value is compared here only; what the model gets is the address of the
+    user whose name or id it is, or a numbered placeholder.
+    """
+
+    def __init__(self, instances: list[Instance]) -> None:
         self.seen: dict[str, str] = {}
+        self.users = [i for i in instances if i.type == USER_TYPE and i.mode == "managed"]
 
     def ref(self, value: object) -> str:
         text = json.dumps(value, sort_keys=True)
         if text not in self.seen:
-            self.seen[text] = f"(sensitive user #{len(self.seen) + 1})"
+            owners = [u.address for u in self.users
+                      if any(u.values.get(a) == value for a in ("name", "unique_id", "arn", "id"))]
+            label = owners[0] if len(owners) == 1 else f"#{len(self.seen) + 1}"
+            self.seen[text] = f"(sensitive user {label})"
         return self.seen[text]
 
 
@@ -473,7 +482,7 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
     variables = data.get("variables") if isinstance(data.get("variables"), dict) else {}
     resolver = _Resolver(instances, config, variables or {})
     locator = _Locator(path, display, config, options)
-    ids, addresses, sensitive = _user_names(instances), _user_addresses(instances), _Sensitive()
+    ids, addresses, sensitive = _user_names(instances), _user_addresses(instances), _Sensitive(instances)
 
     def user_location(user: UserId) -> Location | None:
         address = user.ref if user.ref in resolver.by_address else addresses.get((user.name or "").lower())
