@@ -62,12 +62,7 @@ def walk(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Path], lis
 
     for root in paths:
         if root.is_file():
-            if is_terraform_file(root) or root.name.endswith((".tfvars", ".tfvars.json")):
-                # A .tf file stands for its whole directory (the unit is computed from it).
-                for sibling in _dir_files(root.parent):
-                    add_file(sibling)
-            else:
-                add_file(root)
+            add_file(root)
             continue
         if not root.exists():
             errors.append(ScanError(str(root), None, "no such file or directory"))
@@ -86,11 +81,20 @@ def walk(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Path], lis
     return tf_dirs, data_files, tfvars, errors
 
 
-def _dir_files(directory: Path) -> list[Path]:
-    try:
-        return sorted(p for p in directory.iterdir() if p.is_file())
-    except OSError:
-        return []
+def repository_root(path: Path) -> Path:
+    """The git work tree holding path (found without running git), else its directory."""
+    start = path.resolve().parent if path.is_file() else path.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def units_containing(changed_dirs: Iterable[Path], dirs: dict[Path, TerraformDir]) -> list[Path]:
+    """Roots whose unit includes one of these directories (itself, or through local module calls)."""
+    wanted = {d.resolve() for d in changed_dirs}
+    selected = [root for root in roots(dirs) if _reachable([root], dirs) & wanted]
+    return selected
 
 
 _MODULE_RE = re.compile(r'^[ \t]*module[ \t]+"([^"]+)"[ \t]*\{', re.M)

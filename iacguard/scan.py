@@ -30,7 +30,9 @@ def _internal_error(where: str, exc: BaseException) -> ScanError:
     return ScanError(where, None, f"internal error while analysing: {exc.__class__.__name__}: {exc}")
 
 
-def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions) -> tuple[list[Unit], list[ScanError]]:
+def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions,
+                   changed: list[Path] | None = None) -> tuple[list[Unit], list[ScanError]]:
+    """Units of these directories; with `changed` files, only the units that contain them."""
     from iacguard.loaders.terraform.config import ParseCache
     from iacguard.loaders.terraform.unit import load_unit
 
@@ -38,7 +40,9 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions) -> tup
     cache = ParseCache(display_path)
     units: list[Unit] = []
     errors: list[ScanError] = []
-    for root in discover.roots(dirs):
+    selected = discover.roots(dirs) if changed is None else discover.units_containing(
+        [p.parent for p in changed], dirs)
+    for root in selected:
         entry = dirs[root]
         if not discover.closure_has_keys(root, dirs):
             units.append(Unit(display_path(entry.path), "terraform", tuple(display_path(f) for f in entry.files), ()))
@@ -82,12 +86,43 @@ def load_data_file(path: Path, options: ScanOptions) -> Unit | ScanError | None:
     return cloudformation.load_template(path, display, options)
 
 
+def _changed_terraform_units(files: list[Path], options: ScanOptions) -> tuple[list[Unit], list[ScanError], int]:
+    """Files named on the command line (as pre-commit passes them): each stands for its whole unit,
+    found among all Terraform directories of its repository, so a key's twin in an unchanged file counts."""
+    units: list[Unit] = []
+    errors: list[ScanError] = []
+    file_count = 0
+    by_repo: dict[Path, list[Path]] = {}
+    for path in files:
+        by_repo.setdefault(discover.repository_root(path), []).append(path)
+    for repo, changed in by_repo.items():
+        tf_dirs, _, _, walk_errors = discover.walk([repo])
+        for path in changed:  # a changed file outside the walked tree still stands for its directory
+            if discover.is_terraform_file(path) and path.absolute().parent not in {d.absolute() for d in tf_dirs}:
+                tf_dirs.setdefault(path.parent, []).append(path)
+        errors.extend(walk_errors)
+        found, problems = load_terraform(tf_dirs, options, changed)
+        units.extend(found)
+        errors.extend(problems)
+        file_count += sum(len(u.files) for u in found)
+    return units, errors, file_count
+
+
 def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
-    tf_dirs, data_files, tfvars, errors = discover.walk(list(paths))
+    paths = list(paths)
+    changed_tf = [p for p in paths if p.is_file() and (discover.is_terraform_file(p) or
+                                                       p.name.endswith((".tfvars", ".tfvars.json")))]
+    tf_dirs, data_files, tfvars, errors = discover.walk([p for p in paths if p not in changed_tf])
     units: list[Unit] = []
     tf_units, tf_errors = load_terraform(tf_dirs, options)
     units.extend(tf_units)
     errors.extend(tf_errors)
+    extra_files = 0
+    if changed_tf:
+        more, more_errors, extra_files = _changed_terraform_units(changed_tf, options)
+        known = {u.name for u in units}
+        units.extend(u for u in more if u.name not in known)
+        errors.extend(more_errors)
     for path in data_files:
         try:
             loaded = load_data_file(path, options)
@@ -108,5 +143,5 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
             findings.extend(check_unit(unit))
         except Exception as exc:
             errors.append(_internal_error(unit.name, exc))
-    files = sum(len(f) for f in tf_dirs.values()) + len(data_files) + len(tfvars)
+    files = sum(len(f) for f in tf_dirs.values()) + len(data_files) + len(tfvars) + extra_files
     return ScanResult(tuple(units), tuple(findings), tuple(errors), tuple(notes), files)

@@ -408,8 +408,8 @@ class ModuleInstance:
                                       f'for_each key "{k}"') for k, v in value)
         keys = []
         for address, bindings, count, how in instances:
+            user = self._user(decl, bindings)  # its provenance is the user's name: not traced
             tracker.trace = []
-            user = self._user(decl, bindings)
             status, status_how = self._status(decl, bindings)
             trace = count_trace + [t for t in tracker.trace if t not in count_trace]
             tracker.trace = None
