@@ -22,7 +22,7 @@ $(VENV)/.test-extras: pyproject.toml $(BIN)/iacguard
 	@touch $@
 
 lint: $(VENV)/.test-extras
-	$(BIN)/ruff check iacguard tests bench
+	$(BIN)/ruff check iacguard tests $(wildcard bench)
 	$(BIN)/mypy
 
 test: lint
