@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from terraform_oracle import plan_json, terraform_available
 
 from iacguard.checks.aws130iam13 import check_unit
@@ -245,3 +247,44 @@ def test_a_fresh_terraform_plan_gives_the_same_verdicts(tmp_path: Path) -> None:
     unit = load_plan(path, "plan.json", data, ScanOptions(tf_dir=PLANS / "module-for-each"))
     assert verdicts(unit) == {"gina": "fail", "hank": "pass", "ivan": "fail"}
     assert unit.errors == ()
+
+
+# --- bad input never gives a traceback ------------------------------------------------------
+
+_JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            found += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found += _paths(v, (*prefix, i))
+    return found
+
+
+@pytest.mark.parametrize("name", ["module-for-each/plan.json", "unknown-user/plan.json",
+                                  "lifecycle/state.json", "lifecycle/terraform.tfstate"])
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(data=st.data())
+def test_mangled_plans_never_raise(name: str, data: st.DataObject) -> None:
+    doc = json.loads((PLANS / name).read_text())
+    paths = _paths(doc)[1:]
+    for _ in range(data.draw(st.integers(1, 4))):
+        path = data.draw(st.sampled_from(paths))
+        parent = doc
+        for step in path[:-1]:
+            parent = parent[step]  # type: ignore[index]
+        if isinstance(parent, dict | list):
+            parent[path[-1]] = data.draw(_JUNK)  # type: ignore[index]
+        paths = _paths(doc)[1:] or paths
+    if detect(doc) is None:
+        return
+    unit = load_plan(PLANS / name, name, doc, ScanOptions())
+    check_unit(unit)

@@ -59,6 +59,15 @@ def detect(data: object) -> Literal["plan", "state", None]:
 # --- addresses -------------------------------------------------------------
 
 
+def _obj(value: object) -> dict[str, Any]:
+    """Plan JSON as we expect it, or nothing: malformed input must not raise."""
+    return value if isinstance(value, dict) else {}
+
+
+def _seq(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _index_text(key: Key) -> str:
     if key is None:
         return ""
@@ -69,12 +78,21 @@ def _module_prefix(path: ModulePath) -> str:
     return "".join(f"module.{name}{_index_text(key)}." for name, key in path)
 
 
-def _parse_module_address(text: str | None) -> ModulePath:
+def _parse_module_address(text: object) -> ModulePath:
     path: list[tuple[str, Key]] = []
-    for match in _MODULE_STEP.finditer(text or ""):
-        raw = match.group(2)
-        path.append((match.group(1), json.loads(raw) if raw is not None else None))
+    for match in _MODULE_STEP.finditer(text if isinstance(text, str) else ""):
+        path.append((match.group(1), _parse_key(match.group(2))))
     return tuple(path)
+
+
+def _parse_key(raw: str | None) -> Key:
+    if raw is None:
+        return None
+    try:
+        key = json.loads(raw)
+    except ValueError:
+        return raw
+    return key if isinstance(key, str | int) else raw
 
 
 def _instance_address(path: ModulePath, mode: str, rtype: str, name: str, key: Key) -> str:
@@ -119,7 +137,7 @@ def _plan_instance(rc: dict[str, Any]) -> Instance | None:
     change = rc.get("change")
     if not isinstance(change, dict) or not isinstance(rc.get("type"), str):
         return None
-    actions = tuple(a for a in change.get("actions") or () if isinstance(a, str))
+    actions = tuple(a for a in _seq(change.get("actions")) if isinstance(a, str))
     side = "before" if actions == ("forget",) else "after"  # a forgotten key stays as it was
     values = change.get(side)
     unknown = _top_level(change.get("after_unknown")) if side == "after" else frozenset()
@@ -139,7 +157,7 @@ def _plan_instance(rc: dict[str, Any]) -> Instance | None:
 
 
 def _show_state_instances(module: dict[str, Any]) -> Iterator[Instance]:
-    for res in module.get("resources") or ():
+    for res in _seq(module.get("resources")):
         if isinstance(res, dict) and isinstance(res.get("type"), str):
             yield Instance(
                 address=str(res.get("address", "")),
@@ -153,24 +171,24 @@ def _show_state_instances(module: dict[str, Any]) -> Iterator[Instance]:
                 sensitive=_top_level(res.get("sensitive_values")),
                 actions=(),
             )
-    for child in module.get("child_modules") or ():
+    for child in _seq(module.get("child_modules")):
         if isinstance(child, dict):
             yield from _show_state_instances(child)
 
 
 def _raw_state_instances(data: dict[str, Any]) -> Iterator[Instance]:
-    for res in data.get("resources") or ():
+    for res in _seq(data.get("resources")):
         if not isinstance(res, dict) or not isinstance(res.get("type"), str):
             continue
         module = _parse_module_address(res.get("module"))
         mode = str(res.get("mode", "managed"))
-        for inst in res.get("instances") or ():
+        for inst in _seq(res.get("instances")):
             if not isinstance(inst, dict):
                 continue
             key = inst.get("index_key")
             # sensitive_attributes: paths like [{"type": "get_attr", "value": "secret"}]
             sensitive = frozenset(
-                str(p[0].get("value")) for p in inst.get("sensitive_attributes") or ()
+                str(p[0].get("value")) for p in _seq(inst.get("sensitive_attributes"))
                 if isinstance(p, list) and p and isinstance(p[0], dict)
             )
             attrs = inst.get("attributes")
@@ -190,7 +208,7 @@ def _config_module(config: dict[str, Any], path: ModulePath) -> dict[str, Any] |
     for name, _ in path:
         if not isinstance(module, dict):
             return None
-        call = (module.get("module_calls") or {}).get(name)
+        call = _obj(module.get("module_calls")).get(name)
         module = call.get("module") if isinstance(call, dict) else None
     return module if isinstance(module, dict) else None
 
@@ -198,7 +216,7 @@ def _config_module(config: dict[str, Any], path: ModulePath) -> dict[str, Any] |
 def _config_resource(config: dict[str, Any], path: ModulePath, mode: str, rtype: str,
                      name: str) -> dict[str, Any] | None:
     module = _config_module(config, path)
-    for res in (module or {}).get("resources") or ():
+    for res in _seq(_obj(module).get("resources")):
         if (isinstance(res, dict) and res.get("mode") == mode and res.get("type") == rtype
                 and res.get("name") == name):
             return res
@@ -210,7 +228,7 @@ def _expression_refs(expr: object) -> tuple[list[str], str | None]:
     if not isinstance(expr, dict):
         return [], None
     const = expr.get("constant_value")
-    refs = [r for r in expr.get("references") or () if isinstance(r, str)]
+    refs = [r for r in _seq(expr.get("references")) if isinstance(r, str)]
     return refs, const if isinstance(const, str) else None
 
 
@@ -229,7 +247,7 @@ class _Resolver:
         res = _config_resource(self.config, inst.module, inst.mode, inst.type, inst.name)
         if res is None:
             return None, "no configuration for this key in the plan"
-        refs, const = _expression_refs((res.get("expressions") or {}).get("user"))
+        refs, const = _expression_refs(_obj(res.get("expressions")).get("user"))
         if const is not None:
             return UserId(const), "user from the configuration"
         for_each = _expression_refs(res.get("for_each_expression"))[0]
@@ -269,20 +287,20 @@ class _Resolver:
             elif kind == "module" and not data:
                 found.update(self._module_output(ref, path, depth))
             elif kind in (USER_TYPE,):
-                index = json.loads(raw_key) if raw_key is not None else None
+                index = _parse_key(raw_key)
                 found.update(self._user_resource("data" if data else "managed", name, index, path,
                                                  key if context else None, depth))
         return found
 
     def _variable(self, name: str, path: ModulePath, depth: int) -> dict[str, UserId]:
         if not path:
-            value = (self.variables.get(name) or {}).get("value")
+            value = _obj(self.variables.get(name)).get("value")
             return {"name:" + value.lower(): UserId(value, f"var.{name}")} if isinstance(value, str) else {}
         parent = path[:-1]
         call_name, call_key = path[-1]
         parent_module = _config_module(self.config, parent) or {}
-        call = (parent_module.get("module_calls") or {}).get(call_name) or {}
-        expr = (call.get("expressions") or {}).get(name)
+        call = _obj(_obj(parent_module.get("module_calls")).get(call_name))
+        expr = _obj(call.get("expressions")).get(name)
         refs, const = _expression_refs(expr)
         if const is not None:
             return {"name:" + const.lower(): UserId(const, f"{_module_prefix(path)}var.{name}")}
@@ -295,7 +313,7 @@ class _Resolver:
             return {}
         child = (*path, (parts[1], None))
         module = _config_module(self.config, child) or {}
-        output = (module.get("outputs") or {}).get(parts[2]) or {}
+        output = _obj(_obj(module.get("outputs")).get(parts[2]))
         return self._resolve(_expression_refs(output.get("expression"))[0], child, None, [], depth + 1)
 
     def _user_resource(self, mode: str, name: str, index: Key, path: ModulePath, context_key: Key,
@@ -311,7 +329,7 @@ class _Resolver:
         attr = "user_name" if mode == "data" else "name"
         known = _known(user, attr)
         res = _config_resource(self.config, path, mode, USER_TYPE, name) or {}
-        refs, const = _expression_refs((res.get("expressions") or {}).get(attr))
+        refs, const = _expression_refs(_obj(res.get("expressions")).get(attr))
         known = known or const
         if known is not None:
             return {"name:" + known.lower(): UserId(known, user.address)}
@@ -352,7 +370,7 @@ class _Locator:
             data = json.loads((self.root / ".terraform" / "modules" / "modules.json").read_text("utf-8"))
         except (OSError, ValueError):
             return {}
-        return {m["Key"]: m["Dir"] for m in data.get("Modules") or ()
+        return {m["Key"]: m["Dir"] for m in _seq(_obj(data).get("Modules"))
                 if isinstance(m, dict) and isinstance(m.get("Key"), str) and isinstance(m.get("Dir"), str)}
 
     def _module_dir(self, path: ModulePath) -> Path | None:
@@ -362,14 +380,14 @@ class _Locator:
         if names and ".".join(names) in self.modules_json:
             return self.root / self.modules_json[".".join(names)]
         directory = self.root
-        module = self.config.get("root_module") or {}
+        module = _obj(self.config.get("root_module"))
         for name in names:
-            call = (module.get("module_calls") or {}).get(name) or {}
+            call = _obj(_obj(module.get("module_calls")).get(name))
             source = call.get("source")
             if not isinstance(source, str) or not source.startswith(("./", "../")):
                 return None
             directory = directory / source
-            module = call.get("module") or {}
+            module = _obj(call.get("module"))
         return directory
 
     def _files(self, directory: Path) -> list[tuple[Path, list[str]]]:
@@ -473,10 +491,10 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
     errors: list[ScanError] = []
     notes: list[Note] = []
     if kind == "plan":
-        instances = [i for rc in data.get("resource_changes") or () if isinstance(rc, dict)
+        instances = [i for rc in _seq(data.get("resource_changes")) if isinstance(rc, dict)
                      and (i := _plan_instance(rc)) is not None]
     elif "values" in data:
-        instances = list(_show_state_instances((data.get("values") or {}).get("root_module") or {}))
+        instances = list(_show_state_instances(_obj(_obj(data.get("values")).get("root_module"))))
     else:
         instances = list(_raw_state_instances(data))
     variables = data.get("variables") if isinstance(data.get("variables"), dict) else {}
@@ -545,7 +563,7 @@ def _key_user(inst: Instance, resolver: _Resolver, ids: dict[str, str], addresse
 
 
 def _deferred_instances(data: dict[str, Any]) -> Iterator[tuple[str, Instance]]:
-    for entry in data.get("deferred_changes") or ():
+    for entry in _seq(data.get("deferred_changes")):
         rc = entry.get("resource_change") if isinstance(entry, dict) else None
         inst = _plan_instance(rc) if isinstance(rc, dict) else None
         if inst is not None and inst.type == KEY_TYPE and inst.mode == "managed":
@@ -570,10 +588,10 @@ def _deferred_keys(data: dict[str, Any], resolver: _Resolver, locator: _Locator,
 
 def _config_key_resources(module: dict[str, Any], path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...],
                                                                                           dict[str, Any]]]:
-    for res in module.get("resources") or ():
+    for res in _seq(module.get("resources")):
         if isinstance(res, dict) and res.get("type") == KEY_TYPE and res.get("mode") == "managed":
             yield path, res
-    for name, call in (module.get("module_calls") or {}).items():
+    for name, call in _obj(module.get("module_calls")).items():
         if isinstance(call, dict) and isinstance(call.get("module"), dict):
             yield from _config_key_resources(call["module"], (*path, name))
 
@@ -584,7 +602,7 @@ def _missing_keys(data: dict[str, Any], config: dict[str, Any], instances: list[
     deferred = [inst for _, inst in _deferred_instances(data)]
     planned = {(tuple(n for n, _ in i.module), i.name) for i in [*instances, *deferred] if i.type == KEY_TYPE}
     missing = []
-    for names, res in _config_key_resources(config.get("root_module") or {}, ()):
+    for names, res in _config_key_resources(_obj(config.get("root_module")), ()):
         name = str(res.get("name", ""))
         if (names, name) in planned:
             continue
