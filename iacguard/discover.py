@@ -18,7 +18,7 @@ from iacguard.model import ScanError
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".venv", "venv", "__pycache__", ".tox",
              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"}
-DATA_SUFFIXES = (".json", ".yaml", ".yml", ".template")
+DATA_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tfstate")
 KEY_MARKERS = ("aws_iam_access_key",)
 
 

@@ -69,7 +69,7 @@ def load_data_file(path: Path, options: ScanOptions) -> Unit | ScanError | None:
             return ScanError(display, None, f"file is larger than {options.limits.max_file_bytes} bytes; not analysed")
         return None
     text = raw.decode("utf-8-sig", errors="replace")
-    if path.name.endswith(".json") and '"format_version"' in text:
+    if (path.name.endswith(".json") and '"format_version"' in text) or path.name.endswith(".tfstate"):
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):
