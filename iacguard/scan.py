@@ -30,6 +30,17 @@ def _internal_error(where: str, exc: BaseException) -> ScanError:
     return ScanError(where, None, f"internal error while analysing: {exc.__class__.__name__}: {exc}")
 
 
+def hcl2_version_problem() -> str | None:
+    """Checkov installs bc-python-hcl2 into the same `hcl2` package: say so instead of misparsing."""
+    import hcl2
+
+    version = str(getattr(hcl2, "__version__", "unknown"))
+    if not version.startswith("8.1."):
+        return (f"python-hcl2 {version} is installed but iacguard needs 8.1.x (another tool, e.g. Checkov's "
+                f"bc-python-hcl2, may have replaced it): install iacguard in its own virtualenv")
+    return None
+
+
 def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions,
                    changed: list[Path] | None = None) -> tuple[list[Unit], list[ScanError]]:
     """Units of these directories; with `changed` files, only the units that contain them."""
@@ -37,6 +48,11 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions,
     from iacguard.loaders.terraform.unit import load_unit
 
     dirs = discover.terraform_dirs(tf_dirs)
+    if not dirs:
+        return [], []
+    problem = hcl2_version_problem()
+    if problem:
+        return [], [ScanError(display_path(next(iter(dirs.values())).path), None, problem)]
     cache = ParseCache(display_path)
     units: list[Unit] = []
     errors: list[ScanError] = []

@@ -354,7 +354,7 @@ class ModuleInstance:
     def _keys_of_call(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
         instances = self.module_instances(name, decl)
         if instances is None:
-            return []
+            return self._keys_from_unanalysed(name, decl, multiplier)
         if isinstance(instances, Unknown):
             # Count the module's keys once, with an unbounded instance count.
             config = self.child_config(name, decl)
@@ -371,6 +371,24 @@ class ModuleInstance:
         for _, child in instances[1]:
             out.extend(child.access_keys(multiplier))
         return out
+
+    def _keys_from_unanalysed(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
+        """A module we cannot read may create a key for a user it is given: at most one each, so a
+        user with a key elsewhere warns, and a user given to it alone passes."""
+        users: dict[str, UserId] = {}
+        for arg, attr in sorted(decl.block.attrs.items()):
+            if arg in _META_ARGS:
+                continue
+            value = self.evaluate(attr.expr)
+            if isinstance(value, RefStr) and value.user_name is not None:
+                users.setdefault(value.user_name.lower(), UserId(value.user_name, value.ref))
+            elif isinstance(value, str) and "user" in arg.lower() and value:
+                users.setdefault(value.lower(), UserId(value, None))
+        location = Location(self.ctx.display(decl.file), decl.block.line)
+        reason = f'module "{name}" is not analysed and is given this user: it may create a key'
+        return [AccessKey(f"{self.prefix}module.{name}.(not analysed)", user, "Unknown",
+                          _times(KeyCount(0, 1), multiplier), location, reason)
+                for user in users.values()]
 
     def _keys_of(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
         base = f"{self.prefix}aws_iam_access_key.{name}"

@@ -259,10 +259,41 @@ def _matching_brace(text: str, start: int) -> int:
     return -1
 
 
+_CACHE_READY = False
+
+
+def _use_user_grammar_cache() -> None:
+    """python-hcl2 caches its grammar next to its install; read-only there, every run would rebuild
+    it (seconds).  Keep it in the user cache directory instead, per hcl2 version."""
+    global _CACHE_READY
+    if _CACHE_READY:
+        return
+    _CACHE_READY = True
+    import os
+    from pathlib import Path
+
+    import hcl2
+    import hcl2.parser
+
+    if os.access(Path(hcl2.parser.PARSER_FILE).parent, os.W_OK):
+        return
+    try:
+        from platformdirs import user_cache_dir
+
+        directory = Path(user_cache_dir("iacguard"))
+        directory.mkdir(parents=True, exist_ok=True)
+        version = getattr(hcl2, "__version__", "unknown")
+        hcl2.parser.PARSER_FILE = directory / f"hcl2-{version}.lark_cache.bin"
+        hcl2.parser.parser.cache_clear()
+    except OSError:
+        pass  # no writable cache: hcl2 rebuilds the grammar in memory, slower but correct
+
+
 def parse_expression(source: str) -> Any:
     """One HCL expression from text (used for .tf.json strings and heredoc interpolations)."""
     import hcl2
 
+    _use_user_grammar_cache()
     try:
         tree = hcl2.parses_to_tree(f"x = {source}\n")
     except Exception:
@@ -427,6 +458,7 @@ def _parse_body(text: str, allow_attributes: bool) -> tuple[dict[str, Attribute]
     import hcl2
     from lark.exceptions import UnexpectedInput
 
+    _use_user_grammar_cache()
     if text and not text.endswith("\n"):
         text += "\n"  # python-hcl2 rejects a final line without a newline in some positions
     try:
