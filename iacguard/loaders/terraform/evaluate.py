@@ -668,8 +668,9 @@ def _format(ev: Evaluator, a: list[Any]) -> Any:
         verb = spec[j]
         value = args[position]
         position += 1
+        flags = spec[i + 1 : j]  # width, padding and precision read as Go's fmt (and Python's %)
         if verb == "d":
-            out.append(str(int(_to_number(value))))
+            out.append(("%" + flags + "d") % int(_to_number(value)))
         elif verb == "q":
             out.append('"' + _to_string(value) + '"')
         elif verb in "fFeEgG":
@@ -677,7 +678,9 @@ def _format(ev: Evaluator, a: list[Any]) -> Any:
         elif verb in "xXbo":
             out.append(format(int(_to_number(value)), verb if verb != "o" else "o"))
         else:
-            out.append(_to_string(value) if not isinstance(value, (list, dict)) else str(value))
+            if isinstance(value, (list, dict)):
+                raise EvalError("format() of a collection with %v is not evaluated")
+            out.append(("%" + flags + "s") % _to_string(value))
         i = j + 1
     return "".join(out)
 
