@@ -82,7 +82,8 @@ def walk(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Path], lis
 
 
 def repository_root(path: Path) -> Path:
-    """The git work tree holding path (found without running git), else its directory."""
+    """The git work tree holding path (found without running git), else the path's directory.
+    It is also what a scan of that path may read."""
     start = path.resolve().parent if path.is_file() else path.resolve()
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
@@ -179,7 +180,7 @@ def _reachable(starts: list[Path], dirs: dict[Path, TerraformDir]) -> set[Path]:
     return seen
 
 
-def closure_has_keys(root: Path, dirs: dict[Path, TerraformDir]) -> bool:
+def closure_has_keys(root: Path, dirs: dict[Path, TerraformDir], boundaries: tuple[Path, ...] = ()) -> bool:
     """Whether the unit rooted here, or a local module it reaches, mentions an access key.
     Modules outside the scanned tree (or copies from terraform init) are read too."""
     for path in _reachable([root], dirs):
@@ -188,7 +189,8 @@ def closure_has_keys(root: Path, dirs: dict[Path, TerraformDir]) -> bool:
             if entry.has_keys:
                 return True
             continue
-        if _dir_mentions_keys(path):
+        inside = not boundaries or any(path == b or b in path.parents for b in boundaries)
+        if inside and _dir_mentions_keys(path):
             return True
     return _dir_mentions_keys(root / ".terraform" / "modules", recursive=True)
 

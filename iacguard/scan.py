@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions,
         [p.parent for p in changed], dirs)
     for root in selected:
         entry = dirs[root]
-        if not discover.closure_has_keys(root, dirs):
+        if not discover.closure_has_keys(root, dirs, options.boundaries):
             units.append(Unit(display_path(entry.path), "terraform", tuple(display_path(f) for f in entry.files), ()))
             continue
         try:
@@ -124,8 +125,14 @@ def _changed_terraform_units(files: list[Path], options: ScanOptions) -> tuple[l
     return units, errors, file_count
 
 
+_RECURSION_LIMIT = 12_000  # deep but valid expressions (a 600-term sum) evaluate; deeper ones are errors
+
+
 def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
     paths = list(paths)
+    if not options.boundaries:
+        options = options._replace(boundaries=tuple(discover.repository_root(p) for p in paths))
     changed_tf = [p for p in paths if p.is_file() and (discover.is_terraform_file(p) or
                                                        p.name.endswith((".tfvars", ".tfvars.json")))]
     tf_dirs, data_files, tfvars, errors = discover.walk([p for p in paths if p not in changed_tf])

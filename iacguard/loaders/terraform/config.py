@@ -59,6 +59,8 @@ class ParseCache:
                 self._blocks[path] = parse_file(path, read_text(path))
             except SyntaxProblem as exc:
                 self._blocks[path] = ScanError(self.display(path), exc.line, exc.message)
+            except RecursionError:
+                self._blocks[path] = ScanError(self.display(path), None, "nested too deeply to parse")
             except OSError as exc:
                 self._blocks[path] = ScanError(self.display(path), None, f"cannot read: {exc.strerror or exc}")
         return self._blocks[path]

@@ -65,7 +65,7 @@ class Tracker:
 
 
 MAX_COLLECTION = 100_000  # range(), for-expressions: beyond this a value is Unknown, not materialised
-MAX_DEPTH = 200
+MAX_DEPTH = 1000  # Python frames per level: the scan raises the interpreter's recursion limit
 
 
 class Evaluator:

@@ -32,7 +32,9 @@ class UnitContext:
     """What all module instances of one unit share."""
 
     def __init__(self, root: Path, cache: ParseCache, tracker: Tracker, limits: Limits,
-                 manifest: dict[str, Path], display: Callable[[Path], str]) -> None:
+                 manifest: dict[str, Path], display: Callable[[Path], str],
+                 boundaries: tuple[Path, ...] = ()) -> None:
+        self.limits_boundaries = boundaries
         self.root = root
         self.cache = cache
         self.tracker = tracker
@@ -287,6 +289,11 @@ class ModuleInstance:
             kind = "registry" if re.match(r"^[\w.-]+/[\w-]+/[\w-]+$", source) else "remote"
             self.ctx.note(f'module "{name}" ({kind} source {source}) not analysed: run terraform init so '
                           f".terraform/modules holds a copy", decl.file, decl.block.line)
+            return None
+        boundaries = self.ctx.limits_boundaries
+        if boundaries and not any(directory == b or b in directory.parents for b in boundaries):
+            self.ctx.note(f'module "{name}": source {source} is outside the repository being scanned; '
+                          f"not followed", decl.file, decl.block.line)
             return None
         if not directory.is_dir():
             self.ctx.errors.append(ScanError(self.ctx.display(decl.file), decl.block.line,

@@ -455,21 +455,40 @@ def parse_hcl_attributes(text: str) -> dict[str, Attribute]:
 
 
 def _parse_body(text: str, allow_attributes: bool) -> tuple[dict[str, Attribute], list[Block]]:
-    import hcl2
-    from lark.exceptions import UnexpectedInput
-
     _use_user_grammar_cache()
     if text and not text.endswith("\n"):
         text += "\n"  # python-hcl2 rejects a final line without a newline in some positions
     try:
+        return _parse_tree(text, allow_attributes)
+    except SyntaxProblem as first:
+        # python-hcl2 rejects some valid HCL: a heredoc end marker followed by spaces, and a
+        # /* comment */ right after "=".  Retry without those; report the original error if it still fails.
+        cleaned = _BLOCK_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), _TRAILING_SPACE.sub("", text))
+        if cleaned == text:
+            raise
+        try:
+            return _parse_tree(cleaned, allow_attributes)
+        except SyntaxProblem:
+            raise first from None
+
+
+_TRAILING_SPACE = re.compile(r"[ \t]+$", re.M)
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+
+def _parse_tree(text: str, allow_attributes: bool) -> tuple[dict[str, Attribute], list[Block]]:
+    import hcl2
+    from lark.exceptions import UnexpectedInput
+
+    try:
         tree = hcl2.parses_to_tree(text)
+        attrs, blocks = _body(_children(tree)[0])
     except UnexpectedInput as exc:
         raise SyntaxProblem(_describe_lark_error(exc), getattr(exc, "line", None)) from None
     except RecursionError:
-        raise SyntaxProblem("expression nested too deeply to parse") from None
+        raise SyntaxProblem("nested too deeply to parse") from None
     except Exception as exc:  # python-hcl2 raises assorted errors on odd input
         raise SyntaxProblem(f"cannot parse: {exc.__class__.__name__}: {exc}".splitlines()[0]) from None
-    attrs, blocks = _body(_children(tree)[0])
     if attrs and not allow_attributes:
         first = min(a.line for a in attrs.values())
         raise SyntaxProblem("an attribute outside any block is not valid Terraform", first)

@@ -86,7 +86,7 @@ def root_values(root: Path, options: ScanOptions, display: Callable[[Path], str]
 
 def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[str, VarValue],
               display: Callable[[Path], str], manifest: dict[str, Path]) -> tuple[list[AccessKey], UnitContext]:
-    ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display)
+    ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries)
     config = cache.config(root)
     ctx.errors.extend(config.errors)
     ctx.files.update(config.files)

@@ -1,0 +1,136 @@
+"""Broken and hostile Terraform: no traceback, no hang, nothing hidden.
+
+Each case is written to a temporary tree and scanned through the real CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def _scan(tree: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    run = run_cli("scan", ".", "-f", "json", *args, cwd=tree)
+    assert "Traceback" not in run.stderr, run.stderr
+    return run.code, json.loads(run.stdout), run.stderr
+
+
+def _write(tree: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = tree / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return tree
+
+
+TWO_KEYS = ('resource "aws_iam_access_key" "a" {\n  user = "u"\n}\n'
+            'resource "aws_iam_access_key" "b" {\n  user = "u"\n}\n')
+
+
+@pytest.mark.parametrize("content", [
+    b"\xef\xbb\xbf" + TWO_KEYS.encode(),  # UTF-8 BOM
+    TWO_KEYS.replace("\n", "\r\n").encode(),  # CRLF
+    b"# caf\xe9 (latin-1)\n" + TWO_KEYS.encode(),  # bytes that are not UTF-8
+    ('locals {\n  doc = <<EOT\nhello\nEOT   \n}\n' + TWO_KEYS).encode(),  # heredoc marker + spaces
+    TWO_KEYS.replace('user = "u"\n}\nresource', 'user = /* who */ "u"\n}\nresource', 1).encode(),
+], ids=["bom", "crlf", "non-utf8", "heredoc-trailing-spaces", "comment-after-equals"])
+def test_real_world_encodings_still_decide(tmp_path: Path, content: bytes) -> None:
+    code, report, _ = _scan(_write(tmp_path, {"main.tf": content}))
+    assert code == 1, report
+    assert [f["user"] for f in report["findings"]] == ["u"]
+
+
+def test_broken_file_is_an_error_with_line_and_the_scan_goes_on(tmp_path: Path) -> None:
+    _write(tmp_path, {"good/main.tf": TWO_KEYS,
+                      "bad/main.tf": 'resource "aws_iam_access_key" "y" {\n  user = = 1\n}\n'})
+    code, report, _ = _scan(tmp_path)
+    assert code == 1  # the failing finding wins over the error
+    assert report["errors"] == [{"file": "bad/main.tf", "line": 2, "message": report["errors"][0]["message"]}]
+    assert report["summary"]["errors"] == 1
+
+
+def test_a_directory_that_cannot_feed_a_key_is_not_parsed(tmp_path: Path) -> None:
+    # By design (speed): broken Terraform with no access key in reach does not concern this control.
+    _write(tmp_path, {"vpc/main.tf": 'resource "aws_vpc" "y" {\n  cidr = = 1\n}\n'})
+    code, report, _ = _scan(tmp_path)
+    assert code == 0 and report["errors"] == [] and report["summary"]["units"] == 1
+
+
+def test_errors_alone_exit_2(tmp_path: Path) -> None:
+    _write(tmp_path, {"bad/main.tf": 'resource "aws_iam_access_key" "a" {\n  user = \n}\n'})
+    code, report, _ = _scan(tmp_path)
+    assert code == 2 and report["errors"]
+
+
+def test_huge_counts_are_not_materialised(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.tf": 'resource "aws_iam_access_key" "a" {\n  count = 1000000000\n  user = "h"\n}\n'
+                                 'resource "aws_iam_access_key" "b" {\n'
+                                 '  for_each = toset([for i in range(10000000) : tostring(i)])\n  user = "r"\n}\n'})
+    code, report, _ = _scan(tmp_path)
+    verdicts = {f["user"]: f for f in report["findings"]}
+    assert code == 1
+    assert verdicts["h"]["verdict"] == "fail" and verdicts["h"]["active_keys"]["min"] == 1000000000
+    assert verdicts["r"]["verdict"] == "warn" and "1024" in verdicts["r"]["message"]
+
+
+def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    deep = "locals {\n  x = " + "[" * 10000 + "]" * 10000 + "\n}\n" + TWO_KEYS
+    code, report, _ = _scan(_write(tmp_path, {"main.tf": deep}))
+    assert code == 2
+    assert report["errors"][0]["file"] == "main.tf"
+
+
+def test_long_expression_evaluates(tmp_path: Path) -> None:
+    long = "locals {\n  n = " + " + ".join(["1"] * 600) + "\n}\n"
+    key = 'resource "aws_iam_access_key" "a" {\n  count = local.n - 599\n  user = "l"\n}\n'
+    _write(tmp_path, {"main.tf": long + key})
+    code, report, _ = _scan(tmp_path)
+    assert code == 0 and report["errors"] == []
+
+
+def test_local_cycle_is_unknown_with_reason(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.tf": "locals {\n  a = local.b\n  b = local.a\n}\n"
+                                 'resource "aws_iam_access_key" "a" {\n  count = local.a\n  user = "c"\n}\n'
+                                 'resource "aws_iam_access_key" "b" {\n  user = "c"\n}\n'})
+    code, report, _ = _scan(tmp_path)
+    assert code == 0
+    assert report["findings"][0]["verdict"] == "warn" and "cycle" in report["findings"][0]["message"]
+
+
+def test_module_cycle_is_reported(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "root/main.tf": 'module "a" {\n  source = "../a"\n}\n' + TWO_KEYS,
+        "a/main.tf": 'module "b" {\n  source = "../b"\n}\n',
+        "b/main.tf": 'module "a" {\n  source = "../a"\n}\nresource "aws_iam_access_key" "k" {\n  user = "z"\n}\n',
+    })
+    code, report, _ = _scan(tmp_path)
+    assert code == 1
+    assert any("cycle" in e["message"] for e in report["errors"])
+
+
+def test_module_outside_the_repository_is_not_followed(tmp_path: Path) -> None:
+    _write(tmp_path, {"outside/main.tf": TWO_KEYS,
+                      "repo/main.tf": 'module "o" {\n  source = "../outside"\n}\n'
+                                      'resource "aws_iam_access_key" "x" {\n  user = "u"\n}\n'})
+    (tmp_path / "repo" / ".git").mkdir()
+    code, report, _ = _scan(tmp_path / "repo")
+    assert code == 0
+    assert any("outside the repository" in n["message"] for n in report["notes"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks and permissions")
+def test_symlink_loop_and_odd_entries(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.tf": TWO_KEYS, "empty.tf": ""})
+    (tmp_path / "dir.tf").mkdir()
+    (tmp_path / "loop").symlink_to(tmp_path)
+    code, report, _ = _scan(tmp_path)
+    assert code == 1 and report["summary"]["units"] == 1
