@@ -103,6 +103,8 @@ def scan(
     tf_dir: Annotated[Path | None, typer.Option(
         "--tf-dir", help="Terraform configuration of a plan file, so findings point at .tf lines.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the build too.")] = False,
+    no_suppressions: Annotated[bool, typer.Option(
+        "--no-suppressions", help="Ignore inline suppressions (for audits).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only failures and the summary.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")] = False,
 ) -> None:
@@ -144,6 +146,7 @@ def scan(
         tf_dir=tf_dir,
         parameters=_parse_pairs(parameter or [], "--parameter"),
         parameters_files=tuple(parameters_file or ()),
+        honour_suppressions=not no_suppressions,
     )
     result = run_scan(paths or [Path(".")], options)
     for spec in specs:

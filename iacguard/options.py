@@ -26,6 +26,7 @@ class ScanOptions(NamedTuple):
     parameters: tuple[tuple[str, str], ...] = ()
     parameters_files: tuple[Path, ...] = ()
     limits: Limits = Limits()
+    honour_suppressions: bool = True  # --no-suppressions (audits) sets it False
     # Where reading may go: the git work tree of each scan path, or the path itself outside git.
     # Filled by the scan; a module source outside every boundary is reported, not followed.
     boundaries: tuple[Path, ...] = ()

@@ -163,7 +163,7 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
         errors.extend(e for e in unit.errors if e not in errors)
         notes.extend(unit.notes)
         try:
-            findings.extend(check_unit(unit))
+            findings.extend(check_unit(unit, honour_suppressions=options.honour_suppressions))
         except Exception as exc:
             errors.append(_internal_error(unit.name, exc))
     files = sum(len(f) for f in tf_dirs.values()) + len(data_files) + len(tfvars) + extra_files

@@ -9,11 +9,13 @@ fails only when every scenario fails, and warns when any scenario allows 2.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
 from iacguard.model import AccessKey, Finding, KeyReport, Scenario, Unit, UserId
+from iacguard.suppressions import decide
 
 RULE_ID = "AWS130IAM13"
 AWS_KEYS_PER_USER = 2  # IAM quota: a user can have at most two access keys
@@ -87,7 +89,7 @@ def _fmt_max(value: float) -> str:
     return "unbounded" if value == float("inf") else str(int(value))
 
 
-def check_unit(unit: Unit) -> list[Finding]:
+def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date | None = None) -> list[Finding]:
     """Every user of the unit with its verdict (pass included)."""
     given = [s for s in unit.scenarios if s.given]
     deciding = given[:1] if given else list(unit.scenarios)
@@ -117,6 +119,13 @@ def check_unit(unit: Unit) -> list[Finding]:
         if not keys:
             continue  # the user has keys only in scenarios other than the given one
         message = _message(verdict, user, keys, low, high, tallies)
+        suppressed, suppression = False, None
+        if honour_suppressions and verdict != "pass":
+            decision = decide((s for k in keys for s in k.suppressions), RULE_ID, today)
+            if decision.honoured is not None:
+                suppressed, suppression = True, decision.honoured.reason
+            elif decision.problems:
+                message += ". " + "; ".join(decision.problems)
         active = [k for k in keys if k.status != "Inactive"] or list(keys)
         findings.append(
             Finding(
@@ -133,6 +142,8 @@ def check_unit(unit: Unit) -> list[Finding]:
                     KeyReport(k.address, k.location.file, k.location.line, k.status, k.reason, k.instances)
                     for k in keys
                 ),
+                suppressed=suppressed,
+                suppression=suppression,
             )
         )
     return findings

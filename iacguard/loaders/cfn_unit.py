@@ -20,6 +20,7 @@ from iacguard.loaders.cfn_values import (
 )
 from iacguard.model import AccessKey, KeyCount, Location, Note, Scenario, Status, Unit, UserId
 from iacguard.options import Limits
+from iacguard.suppressions import from_metadata
 
 KEY_TYPE = "AWS::IAM::AccessKey"
 _SOLVER_MAX_FREE = 7  # cfn-lint's solver stops after 128 (2**7) attempts
@@ -256,7 +257,12 @@ class _KeyBuilder:
             maybe = False
         if maybe:
             count = KeyCount(0, count.max)
-        return AccessKey(address, user, status, count, location, "; ".join(reasons), user_location)
+        suppressions = from_metadata(resource.get("Metadata"), self.display, location.line)
+        user_resource = self.resources.get(user.ref) if user.ref else None
+        if isinstance(user_resource, Mapping):
+            suppressions += from_metadata(user_resource.get("Metadata"), self.display,
+                                          self.locations.get(user.ref or ""))
+        return AccessKey(address, user, status, count, location, "; ".join(reasons), user_location, suppressions)
 
     def _status(self, props: Mapping[str, Any], resolver: Resolver) -> tuple[Status, str]:
         if "Status" not in props:

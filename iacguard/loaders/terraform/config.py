@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, parse_hcl, parse_json
-from iacguard.model import ScanError
+from iacguard.model import ScanError, Suppression
+from iacguard.suppressions import from_comments
 
 
 class Decl(NamedTuple):
@@ -52,6 +53,7 @@ class ParseCache:
         self.display = display  # Path -> str shown to users
         self._blocks: dict[Path, list[Block] | ScanError] = {}
         self._configs: dict[Path, ModuleConfig] = {}
+        self._lines: dict[Path, list[str]] = {}
 
     def blocks(self, path: Path) -> list[Block] | ScanError:
         if path not in self._blocks:
@@ -64,6 +66,15 @@ class ParseCache:
             except OSError as exc:
                 self._blocks[path] = ScanError(self.display(path), None, f"cannot read: {exc.strerror or exc}")
         return self._blocks[path]
+
+    def suppressions(self, path: Path, first: int, last: int) -> tuple[Suppression, ...]:
+        """`# iacguard:ignore …` comments inside a block (lines first..last)."""
+        if path not in self._lines:
+            try:
+                self._lines[path] = read_text(path).splitlines()
+            except OSError:
+                self._lines[path] = []
+        return from_comments(self._lines[path], first, last, self.display(path))
 
     def config(self, directory: Path) -> ModuleConfig:
         key = directory.resolve()

@@ -16,7 +16,7 @@ from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache
 from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
 from iacguard.loaders.terraform.render import render
 from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
-from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Status, UserId
+from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Status, Suppression, UserId
 from iacguard.options import Limits
 
 _META_ARGS = {"source", "version", "count", "for_each", "providers", "depends_on"}
@@ -92,7 +92,8 @@ class ResourceInstance:
             return Unknown(name.reasons, name.symbols, ref=self.address)
         if not isinstance(name, str):
             return Unknown(f"{self.address}.{name_attr} is not set", ref=self.address)
-        return RefStr(str(name), self.address, str(name))
+        block = self.decl.block
+        return RefStr(str(name), self.address, str(name), (self.decl.file, block.line, block.end_line))
 
     def tf_attr(self, name: str) -> Any:
         if self.type == "aws_iam_user" and name in ("name", "id", "unique_id", "arn"):
@@ -100,7 +101,8 @@ class ResourceInstance:
             if name == "arn" and isinstance(user, RefStr):
                 path = self.configured("path") if not self.is_data else None
                 prefix = path if isinstance(path, str) and path else "/"
-                return RefStr(f"arn:aws:iam::000000000000:user{prefix}{user}", user.ref, user.user_name)
+                return RefStr(f"arn:aws:iam::000000000000:user{prefix}{user}", user.ref, user.user_name,
+                              user.declared)
             return user
         if self.type == "aws_iam_user" and self.is_data and name in ("user_name", "user_id"):
             return self.user_identity("user_name")
@@ -432,15 +434,27 @@ class ModuleInstance:
                     instances.extend((f'{base}["{k}"]', {"each": {"key": k, "value": v}}, KeyCount(1, 1),
                                       f'for_each key "{k}"') for k, v in value)
         keys = []
+        own = self.ctx.cache.suppressions(decl.file, decl.block.line, decl.block.end_line)
         for address, bindings, count, how in instances:
             user = self._user(decl, bindings)  # its provenance is the user's name: not traced
+            suppressions = own + self._user_suppressions(decl, bindings)
             tracker.trace = []
             status, status_how = self._status(decl, bindings)
             trace = count_trace + [t for t in tracker.trace if t not in count_trace]
             tracker.trace = None
             reason = ", ".join(part for part in (how, status_how, *trace[:4]) if part)
-            keys.append(AccessKey(address, user, status, _times(count, multiplier), location, reason))
+            keys.append(AccessKey(address, user, status, _times(count, multiplier), location, reason,
+                                  suppressions=suppressions))
         return keys
+
+    def _user_suppressions(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Suppression, ...]:
+        attr = decl.block.attrs.get("user")
+        value = self.evaluate(attr.expr, bindings) if attr is not None else None
+        declared = getattr(value, "declared", None)
+        if not declared:
+            return ()
+        file, first, last = declared
+        return self.ctx.cache.suppressions(file, first, last)
 
     def _user(self, decl: Decl, bindings: dict[str, Any]) -> UserId:
         attr = decl.block.attrs.get("user")

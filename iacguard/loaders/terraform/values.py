@@ -61,15 +61,17 @@ class RefStr(str):
 
     ref: str
     user_name: str | None
+    declared: Any  # (file, first line, last line) of the user's block, for its suppressions
 
-    def __new__(cls, text: str, ref: str, user_name: str | None) -> RefStr:
+    def __new__(cls, text: str, ref: str, user_name: str | None, declared: Any = None) -> RefStr:
         obj = super().__new__(cls, text)
         obj.ref = ref
         obj.user_name = user_name
+        obj.declared = declared
         return obj
 
     def __reduce__(self) -> Any:
-        return (RefStr, (str(self), self.ref, self.user_name))
+        return (RefStr, (str(self), self.ref, self.user_name, self.declared))
 
 
 class TfSet(tuple):
