@@ -102,16 +102,25 @@ def scan(
         "--parameters-file", help="CloudFormation parameters JSON (create-stack or CodePipeline form).")] = None,
     tf_dir: Annotated[Path | None, typer.Option(
         "--tf-dir", help="Terraform configuration of a plan file, so findings point at .tf lines.")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the build too.")] = False,
-    no_suppressions: Annotated[bool, typer.Option(
-        "--no-suppressions", help="Ignore inline suppressions (for audits).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only failures and the summary.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")] = False,
+    strict: Annotated[bool | None, typer.Option("--strict", help="Warnings fail the build too.")] = None,
+    no_suppressions: Annotated[bool | None, typer.Option(
+        "--no-suppressions", help="Ignore inline suppressions (for audits).")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="Fail only on findings that are not in this baseline file.")] = None,
+    create_baseline: Annotated[Path | None, typer.Option(
+        "--create-baseline", help="Write the current findings to this baseline file, then report as usual.")] = None,
+    show_config: Annotated[bool, typer.Option(
+        "--show-config", help="Print the effective settings (config file + flags) and exit.")] = False,
+    quiet: Annotated[bool | None, typer.Option("--quiet", "-q", help="Only failures and the summary.")] = None,
+    no_color: Annotated[bool | None, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")] = None,
 ) -> None:
     """Check IAM users for more than one active access key.
 
     Exit code: 0 nothing fails, 1 a finding fails (warnings too with --strict),
     2 an input could not be read or parsed, or a usage error.
+
+    Settings can also live in .iacguard.toml or [tool.iacguard] of pyproject.toml
+    (found from the scan root upwards); flags override them.
 
     Examples:
 
@@ -122,11 +131,59 @@ def scan(
       iacguard scan plan.json --tf-dir .
 
       iacguard scan templates/ --parameter Env=prod --format sarif=out.sarif --format text
+
+      iacguard scan . --create-baseline .iacguard-baseline.json
+
+      iacguard scan . --baseline .iacguard-baseline.json
     """
+    from iacguard import config as config_file
+
+    scan_paths = paths or [Path(".")]
+    try:
+        found = config_file.find(scan_paths[0])
+    except config_file.ConfigError as exc:
+        typer.echo(f"iacguard: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    cfg = found.values
+
+    def pick(flag: Any, key: str, default: Any) -> Any:
+        return flag if flag is not None else cfg.get(key, default)
+
+    settings = {
+        "format": output_format or cfg.get("format") or ["text"],
+        "strict": bool(pick(strict, "strict", False)),
+        "quiet": bool(pick(quiet, "quiet", False)),
+        "no_color": bool(pick(no_color, "no_color", False)),
+        "var_files": [str(p) for p in var_file] if var_file else cfg.get("var_files", []),
+        "vars": list(var) if var else [f"{k}={_toml_text(v)}" for k, v in cfg.get("vars", {}).items()],
+        "parameters": list(parameter) if parameter else [f"{k}={_toml_text(v)}"
+                                                         for k, v in cfg.get("parameters", {}).items()],
+        "parameters_files": [str(p) for p in parameters_file] if parameters_file else cfg.get("parameters_files", []),
+        "tf_dir": str(tf_dir) if tf_dir else cfg.get("tf_dir"),
+        "no_suppressions": bool(pick(no_suppressions, "no_suppressions", False)),
+        "baseline": str(baseline) if baseline else cfg.get("baseline"),
+    }
+    if show_config:
+        import json
+
+        print(json.dumps({"config_file": str(found.source) if found.source else None, "settings": settings},
+                         indent=2))
+        return
+    _run_scan(scan_paths, settings, output, create_baseline)
+
+
+def _toml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _run_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
+              create_baseline: Path | None) -> None:
     from iacguard.options import ScanOptions
     from iacguard.scan import scan as run_scan
 
-    specs = [parse_format(f, None) for f in (output_format or ["text"])]
+    specs = [parse_format(f, None) for f in settings["format"]]
     if output is not None:
         if len([s for s in specs if s.path is None]) > 1:
             raise typer.BadParameter("--output takes one format; use FORMAT=PATH for several", param_hint="--output")
@@ -134,28 +191,74 @@ def scan(
     if len([s for s in specs if s.path is None]) > 1:
         raise typer.BadParameter("only one format can go to standard output; use FORMAT=PATH for the others",
                                  param_hint="--format")
-    for path in var_file or []:
-        if not path.is_file():
-            raise typer.BadParameter(f"{path}: no such file", param_hint="--var-file")
-    for path in parameters_file or []:
-        if not path.is_file():
-            raise typer.BadParameter(f"{path}: no such file", param_hint="--parameters-file")
+    for name, hint in (("var_files", "--var-file"), ("parameters_files", "--parameters-file")):
+        for path in settings[name]:
+            if not Path(path).is_file():
+                raise typer.BadParameter(f"{path}: no such file", param_hint=hint)
+    known: set[str] | None = None
+    if settings["baseline"]:
+        from iacguard import baseline as baseline_file
+
+        try:
+            known = baseline_file.read(Path(settings["baseline"]))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--baseline") from None
     options = ScanOptions(
-        var_files=tuple(var_file or ()),
-        vars=_parse_pairs(var or [], "--var"),
-        tf_dir=tf_dir,
-        parameters=_parse_pairs(parameter or [], "--parameter"),
-        parameters_files=tuple(parameters_file or ()),
-        honour_suppressions=not no_suppressions,
+        var_files=tuple(Path(p) for p in settings["var_files"]),
+        vars=_parse_pairs(settings["vars"], "--var"),
+        tf_dir=Path(settings["tf_dir"]) if settings["tf_dir"] else None,
+        parameters=_parse_pairs(settings["parameters"], "--parameter"),
+        parameters_files=tuple(Path(p) for p in settings["parameters_files"]),
+        honour_suppressions=not settings["no_suppressions"],
     )
-    result = run_scan(paths or [Path(".")], options)
+    with _progress(settings["quiet"], settings["no_color"]):
+        result = run_scan(paths, options)
+    if known is not None:
+        from iacguard import baseline as baseline_file
+
+        result = result._replace(findings=tuple(baseline_file.apply(result.findings, known,
+                                                                    Path(settings["baseline"]))))
+    if create_baseline is not None:
+        from iacguard import baseline as baseline_file
+
+        count = baseline_file.write(create_baseline, result.findings)
+        typer.echo(f"iacguard: wrote {count} finding(s) to {create_baseline}", err=True)
     for spec in specs:
-        _write(spec, result, quiet=quiet, no_color=no_color)
+        _write(spec, result, quiet=settings["quiet"], no_color=settings["no_color"])
     verdicts = {f.verdict for f in result.findings if not f.suppressed}
-    if "fail" in verdicts or (strict and "warn" in verdicts):
+    if "fail" in verdicts or (settings["strict"] and "warn" in verdicts):
         raise typer.Exit(EXIT_FAIL)
     if result.errors:
         raise typer.Exit(EXIT_ERROR)
+
+
+class _progress:
+    """On a terminal, a scan that takes more than a second shows a spinner on stderr; never when piped."""
+
+    def __init__(self, quiet: bool, no_color: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.no_color = no_color
+        self.status: Any = None
+        self.timer: Any = None
+
+    def __enter__(self) -> _progress:
+        if self.enabled:
+            import threading
+
+            def show() -> None:
+                self.status = _console(sys.stderr, self.no_color).status("iacguard: scanning…")
+                self.status.start()
+
+            self.timer = threading.Timer(1.0, show)
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.status is not None:
+            self.status.stop()
 
 
 def _write(spec: OutputSpec, result: ScanResult, *, quiet: bool, no_color: bool) -> None:

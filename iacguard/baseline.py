@@ -1,0 +1,51 @@
+"""Baselines: record today's findings, then fail only on new ones.
+
+A finding is identified by rule, unit, user and the addresses of its keys, never by line numbers,
+so moving code does not make an old finding new; a new key for a known user does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from iacguard.model import Finding
+
+FORMAT_VERSION = 1
+
+
+def identity(finding: Finding) -> str:
+    user = finding.user.lower() if finding.user is not None else f"ref:{finding.user_ref}"
+    addresses = ",".join(sorted(k.address for k in finding.keys if k.status != "Inactive"))
+    return f"{finding.rule_id}|{finding.unit}|{user}|{addresses}"
+
+
+def write(path: Path, findings: Iterable[Finding]) -> int:
+    entries = sorted({identity(f) for f in findings if f.verdict in ("fail", "warn")})
+    path.write_text(json.dumps({"version": FORMAT_VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8")
+    return len(entries)
+
+
+def read(path: Path) -> set[str]:
+    """Raises ValueError with a readable message when the file is not a baseline."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}: not a baseline file ({exc.msg})") from None
+    valid = isinstance(data, dict) and data.get("version") == FORMAT_VERSION and isinstance(data.get("findings"), list)
+    if not valid:
+        raise ValueError(f"{path}: not an iacguard baseline (version {FORMAT_VERSION})")
+    return {str(item) for item in data["findings"]}
+
+
+def apply(findings: Iterable[Finding], known: set[str], source: Path) -> list[Finding]:
+    """Findings already in the baseline are kept, marked suppressed, so they never fail the build."""
+    out = []
+    for finding in findings:
+        if finding.verdict != "pass" and not finding.suppressed and identity(finding) in known:
+            finding = finding._replace(suppressed=True, suppression=f"in baseline {source}")
+        out.append(finding)
+    return out
