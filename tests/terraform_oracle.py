@@ -122,6 +122,8 @@ def offline_env(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
     env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1",
                CHECKPOINT_DISABLE="1", TF_INPUT="0")
+    if os.environ.get("TF_PLUGIN_CACHE_DIR"):  # link the provider instead of copying it per plan
+        env["TF_PLUGIN_CACHE_DIR"] = os.environ["TF_PLUGIN_CACHE_DIR"]
     return env
 
 
