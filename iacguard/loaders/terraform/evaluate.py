@@ -793,3 +793,198 @@ def _setunion(ev: Evaluator, a: list[Any]) -> Any:
 @_fn("title")
 def _title(ev: Evaluator, a: list[Any]) -> Any:
     return " ".join(w[:1].upper() + w[1:] for w in _to_string(a[0]).split(" "))
+
+
+@_fn("setproduct")
+def _setproduct(ev: Evaluator, a: list[Any]) -> Any:
+    import itertools
+
+    lists = [_seq(x) if not isinstance(x, TfSet) else list(x) for x in a]
+    for items in lists:
+        unknown = first_unknown(items)
+        if unknown is not None:
+            return unknown
+    product = [list(p) for p in itertools.product(*lists)]
+    if len(product) > MAX_COLLECTION:
+        return Unknown(f"setproduct() of {len(product)} elements is not materialised")
+    return TfSet(product) if any(isinstance(x, TfSet) for x in a) else product
+
+
+@_fn("sort")
+def _sort(ev: Evaluator, a: list[Any]) -> Any:
+    return sorted(_to_string(i) for i in _seq(a[0]))
+
+
+@_fn("reverse")
+def _reverse(ev: Evaluator, a: list[Any]) -> Any:
+    return list(reversed(_seq(a[0])))
+
+
+@_fn("chunklist")
+def _chunklist(ev: Evaluator, a: list[Any]) -> Any:
+    items, size = _seq(a[0]), int(_to_number(a[1]))
+    if size <= 0:
+        return [items]
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@_fn("index")
+def _index(ev: Evaluator, a: list[Any]) -> Any:
+    items = _seq(a[0])
+    for position, item in enumerate(items):
+        if _plain_equal(item, a[1]):
+            return position
+    raise EvalError("index(): element not found")
+
+
+@_fn("startswith")
+def _startswith(ev: Evaluator, a: list[Any]) -> Any:
+    return _to_string(a[0]).startswith(_to_string(a[1]))
+
+
+@_fn("endswith")
+def _endswith(ev: Evaluator, a: list[Any]) -> Any:
+    return _to_string(a[0]).endswith(_to_string(a[1]))
+
+
+@_fn("strcontains")
+def _strcontains(ev: Evaluator, a: list[Any]) -> Any:
+    return _to_string(a[1]) in _to_string(a[0])
+
+
+@_fn("trim")
+def _trim(ev: Evaluator, a: list[Any]) -> Any:
+    return _to_string(a[0]).strip(_to_string(a[1]))
+
+
+@_fn("trimprefix")
+def _trimprefix(ev: Evaluator, a: list[Any]) -> Any:
+    return _to_string(a[0]).removeprefix(_to_string(a[1]))
+
+
+@_fn("trimsuffix")
+def _trimsuffix(ev: Evaluator, a: list[Any]) -> Any:
+    return _to_string(a[0]).removesuffix(_to_string(a[1]))
+
+
+@_fn("abs")
+def _abs(ev: Evaluator, a: list[Any]) -> Any:
+    return abs(_to_number(a[0]))
+
+
+@_fn("ceil")
+def _ceil(ev: Evaluator, a: list[Any]) -> Any:
+    return math.ceil(_to_number(a[0]))
+
+
+@_fn("floor")
+def _floor(ev: Evaluator, a: list[Any]) -> Any:
+    return math.floor(_to_number(a[0]))
+
+
+@_fn("signum")
+def _signum(ev: Evaluator, a: list[Any]) -> Any:
+    value = _to_number(a[0])
+    return (value > 0) - (value < 0)
+
+
+@_fn("sum")
+def _sum(ev: Evaluator, a: list[Any]) -> Any:
+    items = _seq(a[0])
+    if not items:
+        raise EvalError("sum() of an empty list")
+    return _num(sum(_to_number(i) for i in items))
+
+
+@_fn("alltrue")
+def _alltrue(ev: Evaluator, a: list[Any]) -> Any:
+    return all(_to_bool(i) for i in _seq(a[0]))
+
+
+@_fn("anytrue")
+def _anytrue(ev: Evaluator, a: list[Any]) -> Any:
+    return any(_to_bool(i) for i in _seq(a[0]))
+
+
+@_fn("coalescelist")
+def _coalescelist(ev: Evaluator, a: list[Any]) -> Any:
+    for value in a:
+        if _seq(value):
+            return _seq(value)
+    raise EvalError("coalescelist(): no non-empty list")
+
+
+@_fn("setintersection")
+def _setintersection(ev: Evaluator, a: list[Any]) -> Any:
+    first = list(_seq(a[0]) if not isinstance(a[0], TfSet) else a[0])
+    rest = [list(x) for x in a[1:]]
+    return TfSet([i for i in first if all(any(_plain_equal(i, o) for o in other) for other in rest)])
+
+
+@_fn("setsubtract")
+def _setsubtract(ev: Evaluator, a: list[Any]) -> Any:
+    other = list(a[1])
+    return TfSet([i for i in list(a[0]) if not any(_plain_equal(i, o) for o in other)])
+
+
+@_fn("strrev")
+def _strrev(ev: Evaluator, a: list[Any]) -> Any:
+    return _to_string(a[0])[::-1]
+
+
+@_fn("jsonencode")
+def _jsonencode(ev: Evaluator, a: list[Any]) -> Any:
+    import json
+
+    return json.dumps(_plain(a[0]), separators=(",", ":"), sort_keys=True)
+
+
+@_fn("jsondecode")
+def _jsondecode(ev: Evaluator, a: list[Any]) -> Any:
+    import json
+
+    try:
+        return json.loads(_to_string(a[0]))
+    except ValueError as exc:
+        raise EvalError(f"jsondecode(): {exc}") from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return str(value) if isinstance(value, str) else value
+    raise EvalError(f"cannot encode a {type_name(value)}")
+
+
+def _digest(name: str) -> Fn:
+    def impl(ev: Evaluator, a: list[Any]) -> Any:
+        import hashlib
+
+        return hashlib.new(name, _to_string(a[0]).encode("utf-8")).hexdigest()
+
+    return impl
+
+
+for _name in ("md5", "sha1", "sha256", "sha512"):
+    _fn(_name)(_digest(_name))
+
+
+@_fn("base64encode")
+def _base64encode(ev: Evaluator, a: list[Any]) -> Any:
+    import base64
+
+    return base64.b64encode(_to_string(a[0]).encode("utf-8")).decode("ascii")
+
+
+@_fn("base64decode")
+def _base64decode(ev: Evaluator, a: list[Any]) -> Any:
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(_to_string(a[0]), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise EvalError(f"base64decode(): {exc}") from None
