@@ -6,14 +6,32 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from iacguard.loaders.terraform.blocks import RawBlock, split_blocks
 from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, parse_hcl, parse_json
 from iacguard.model import ScanError, Suppression
 from iacguard.suppressions import from_comments
 
 
-class Decl(NamedTuple):
-    block: Block
-    file: Path
+class Decl:
+    """A top-level block of a file; its body is parsed the first time someone looks at it."""
+
+    __slots__ = ("_block", "_cache", "_raw", "file", "labels", "type")
+
+    def __init__(self, file: Path, block: Block | None = None, raw: RawBlock | None = None,
+                 cache: ParseCache | None = None) -> None:
+        self.file = file
+        self._block = block
+        self._raw = raw
+        self._cache = cache
+        self.type = block.type if block is not None else raw.type if raw is not None else ""
+        self.labels = block.labels if block is not None else raw.labels if raw is not None else ()
+
+    @property
+    def block(self) -> Block:
+        if self._block is None:
+            assert self._raw is not None and self._cache is not None
+            self._block = self._cache.parse_raw(self.file, self._raw)
+        return self._block
 
 
 class ModuleConfig(NamedTuple):
@@ -46,6 +64,15 @@ def parse_file(path: Path, text: str) -> list[Block]:
     return parse_json(text) if path.name.endswith(".json") else parse_hcl(text)
 
 
+def _shift(block: Block, delta: int) -> Block:
+    """Line numbers of a block parsed on its own, moved to where it stands in its file."""
+    if delta == 0:
+        return block
+    attrs = {name: attr._replace(line=attr.line + delta) for name, attr in block.attrs.items()}
+    return block._replace(attrs=attrs, blocks=tuple(_shift(b, delta) for b in block.blocks),
+                          line=block.line + delta, end_line=block.end_line + delta)
+
+
 class ParseCache:
     """Parsed blocks per file for one scan (a module called twice is parsed once)."""
 
@@ -54,6 +81,43 @@ class ParseCache:
         self._blocks: dict[Path, list[Block] | ScanError] = {}
         self._configs: dict[Path, ModuleConfig] = {}
         self._lines: dict[Path, list[str]] = {}
+        self._entries: dict[Path, list[Decl] | ScanError] = {}
+        self.lazy_errors: dict[Path, list[ScanError]] = {}
+
+    def parse_raw(self, path: Path, raw: RawBlock) -> Block:
+        """Parse one block cut from a file; a syntax error is recorded for the file, with its line."""
+        try:
+            parsed = parse_hcl(raw.text)
+        except SyntaxProblem as exc:
+            line = raw.line + (exc.line - 1 if exc.line else 0)
+            self.lazy_errors.setdefault(path, []).append(ScanError(self.display(path), line, exc.message))
+            parsed = []
+        except RecursionError:
+            self.lazy_errors.setdefault(path, []).append(
+                ScanError(self.display(path), raw.line, "nested too deeply to parse"))
+            parsed = []
+        if len(parsed) != 1:
+            return Block(raw.type, raw.labels, {}, (), raw.line, raw.line + raw.text.count("\n"))
+        return _shift(parsed[0], raw.line - 1)
+
+    def entries(self, path: Path) -> list[Decl] | ScanError:
+        """The file's top-level blocks: cut without parsing when the text allows, else parsed whole."""
+        if path in self._entries:
+            return self._entries[path]
+        result: list[Decl] | ScanError
+        raws = None
+        if not path.name.endswith(".json"):
+            try:
+                raws = split_blocks(read_text(path))
+            except OSError:
+                raws = None
+        if raws is not None:
+            result = [Decl(path, raw=raw, cache=self) for raw in raws]
+        else:
+            parsed = self.blocks(path)
+            result = parsed if isinstance(parsed, ScanError) else [Decl(path, block=b) for b in parsed]
+        self._entries[path] = result
+        return result
 
     def blocks(self, path: Path) -> list[Block] | ScanError:
         if path not in self._blocks:
@@ -92,25 +156,25 @@ class ParseCache:
         errors: list[ScanError] = []
         files = module_files(directory)
         for path in files:
-            parsed = self.blocks(path)
+            parsed = self.entries(path)
             if isinstance(parsed, ScanError):
                 errors.append(parsed)
                 continue
-            for block in parsed:
-                labels = block.labels
-                if block.type == "variable" and len(labels) == 1:
-                    variables[labels[0]] = Decl(block, path)
-                elif block.type == "locals":
-                    for name, attr in block.attrs.items():
+            for decl in parsed:
+                labels = decl.labels
+                if decl.type == "variable" and len(labels) == 1:
+                    variables[labels[0]] = decl
+                elif decl.type == "locals":
+                    for name, attr in decl.block.attrs.items():
                         local_values[name] = (attr, path)
-                elif block.type == "resource" and len(labels) == 2:
-                    resources[(labels[0], labels[1])] = Decl(block, path)
-                elif block.type == "data" and len(labels) == 2:
-                    data[(labels[0], labels[1])] = Decl(block, path)
-                elif block.type == "module" and len(labels) == 1:
-                    calls[labels[0]] = Decl(block, path)
-                elif block.type == "output" and len(labels) == 1:
-                    outputs[labels[0]] = Decl(block, path)
+                elif decl.type == "resource" and len(labels) == 2:
+                    resources[(labels[0], labels[1])] = decl
+                elif decl.type == "data" and len(labels) == 2:
+                    data[(labels[0], labels[1])] = decl
+                elif decl.type == "module" and len(labels) == 1:
+                    calls[labels[0]] = decl
+                elif decl.type == "output" and len(labels) == 1:
+                    outputs[labels[0]] = decl
         return ModuleConfig(directory, tuple(files), variables, local_values, resources, data, calls, outputs,
                             tuple(errors))
 

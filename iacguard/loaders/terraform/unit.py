@@ -125,6 +125,8 @@ def load_unit(root: Path, cache: ParseCache, options: ScanOptions, display: Call
         ctx.note(f"{len(candidates)} inputs without a value ({', '.join(sorted(candidates))}) give "
                  f"{combos} combinations, more than {options.limits.max_scenarios}: counted as ranges")
     files = tuple(sorted({display(p) for p in ctx.files}))
+    for path in sorted(ctx.files):
+        ctx.errors.extend(e for e in cache.lazy_errors.get(path, ()) if e not in ctx.errors)
     return Unit(
         name=display(root),
         kind="terraform",
