@@ -18,13 +18,14 @@ _CFN_MARKERS = ("AWS::IAM::AccessKey",)
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when inside it, as linters show paths."""
-    try:
-        rel = os.path.relpath(path.absolute(), Path.cwd())
-    except ValueError:
-        return path.absolute().as_posix()
-    if rel.startswith(".."):
-        return path.absolute().as_posix()
-    return Path(rel).as_posix()
+    cwd = os.getcwd()
+    text = os.path.normpath(os.path.join(cwd, path))
+    if text == cwd:
+        return "."
+    prefix = cwd.rstrip(os.sep) + os.sep
+    if text.startswith(prefix):
+        return text[len(prefix):].replace(os.sep, "/")
+    return Path(text).as_posix()
 
 
 def _internal_error(where: str, exc: BaseException) -> ScanError:

@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any, NamedTuple, Union
 
+from lark import Token, Tree
+
 # --- expressions -------------------------------------------------------------------------
 
 
@@ -132,8 +134,6 @@ def _unescape(text: str) -> str:
 
 def _children(tree: Any) -> list[Any]:
     """Children that matter: no newline/comment trees, no punctuation tokens."""
-    from lark import Token, Tree
-
     out: list[Any] = []
     for child in tree.children:
         if child is None:
@@ -307,8 +307,6 @@ _BINARY_OPS = {"==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "&&", 
 
 
 def expr_from_tree(tree: Any) -> Any:
-    from lark import Token
-
     if isinstance(tree, Token):
         return Unsupported(str(tree))
     kind = tree.data
@@ -402,8 +400,6 @@ def _index_key(index: Any) -> Any:
 
 
 def _for(tree: Any, is_object: bool) -> Any:
-    from lark import Token
-
     intro = next(c for c in tree.children if getattr(c, "data", None) == "for_intro")
     names = [str(c.children[0]) for c in intro.children if getattr(c, "data", None) == "identifier"]
     collection = expr_from_tree(
