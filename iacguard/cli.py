@@ -109,6 +109,8 @@ def scan(
         "--baseline", help="Fail only on findings that are not in this baseline file.")] = None,
     create_baseline: Annotated[Path | None, typer.Option(
         "--create-baseline", help="Write the current findings to this baseline file, then report as usual.")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Do not use or update the result cache (in the user cache directory).")] = False,
     show_config: Annotated[bool, typer.Option(
         "--show-config", help="Print the effective settings (config file + flags) and exit.")] = False,
     quiet: Annotated[bool | None, typer.Option("--quiet", "-q", help="Only failures and the summary.")] = None,
@@ -169,7 +171,7 @@ def scan(
         print(json.dumps({"config_file": str(found.source) if found.source else None, "settings": settings},
                          indent=2))
         return
-    _run_scan(scan_paths, settings, output, create_baseline)
+    _run_scan(scan_paths, settings, output, create_baseline, use_cache=not no_cache)
 
 
 def _toml_text(value: Any) -> str:
@@ -179,7 +181,7 @@ def _toml_text(value: Any) -> str:
 
 
 def _run_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
-              create_baseline: Path | None) -> None:
+              create_baseline: Path | None, use_cache: bool = True) -> None:
     from iacguard.options import ScanOptions
     from iacguard.scan import scan as run_scan
 
@@ -210,6 +212,7 @@ def _run_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         parameters=_parse_pairs(settings["parameters"], "--parameter"),
         parameters_files=tuple(Path(p) for p in settings["parameters_files"]),
         honour_suppressions=not settings["no_suppressions"],
+        use_cache=use_cache,
     )
     with _progress(settings["quiet"], settings["no_color"]):
         result = run_scan(paths, options)
@@ -271,18 +274,18 @@ def _write(spec: OutputSpec, result: ScanResult, *, quiet: bool, no_color: bool)
         with spec.path.open("w", encoding="utf-8") as handle:
             render_text(result, _console(handle, True), quiet=quiet)
         return
-    text = render(spec.format, result)
+    text = render(spec.format, result, pretty=spec.path is None and sys.stdout.isatty())
     if spec.path is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         spec.path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
-def render(fmt: str, result: ScanResult) -> str:
+def render(fmt: str, result: ScanResult, *, pretty: bool = True) -> str:
     if fmt == "json":
         from iacguard.reporters.json import render_json
 
-        return render_json(result, __version__)
+        return render_json(result, __version__, pretty=pretty)
     if fmt == "sarif":
         from iacguard.catalogue import load_rules, rule_as_dict
         from iacguard.reporters.sarif import render_sarif

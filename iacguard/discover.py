@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -151,21 +151,34 @@ def local_sources(text: str, is_json: bool) -> list[str]:
     return found
 
 
-def terraform_dirs(tf_dirs: dict[Path, list[Path]]) -> dict[Path, TerraformDir]:
+_KEY_BYTES = tuple(m.encode() for m in KEY_MARKERS)
+
+
+def terraform_dirs(tf_dirs: dict[Path, list[Path]],
+                   on_read: Callable[[str, bytes], None] | None = None) -> dict[Path, TerraformDir]:
+    """Which directories mention an access key and which local modules they call (a text scan).
+    `on_read` sees every file's bytes (the result cache hashes them once here)."""
     out: dict[Path, TerraformDir] = {}
     for directory, files in tf_dirs.items():
         has_keys = False
         calls: list[Path] = []
+        base = os.path.realpath(directory)
         for path in files:
+            name = str(path)
             try:
-                text = path.read_bytes().decode("utf-8", errors="replace")
+                with open(name, "rb") as handle:
+                    data = handle.read()
             except OSError:
                 continue
-            if not has_keys and any(marker in text for marker in KEY_MARKERS):
+            if on_read is not None:
+                on_read(os.path.abspath(name), data)
+            if not has_keys and any(marker in data for marker in _KEY_BYTES):
                 has_keys = True
-            if "module" in text:
-                calls.extend((directory / src).resolve() for src in local_sources(text, path.name.endswith(".json")))
-        out[directory.resolve()] = TerraformDir(directory, tuple(sorted(files)), has_keys, tuple(dict.fromkeys(calls)))
+            if b"module" in data:
+                text = data.decode("utf-8", errors="replace")
+                calls.extend(Path(os.path.realpath(os.path.join(base, src)))
+                             for src in local_sources(text, name.endswith(".json")))
+        out[Path(base)] = TerraformDir(directory, tuple(sorted(files)), has_keys, tuple(dict.fromkeys(calls)))
     return out
 
 

@@ -11,7 +11,7 @@ unknown.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 Status = Literal["Active", "Inactive", "Unknown"]
 
@@ -98,6 +98,19 @@ class Unit(NamedTuple):
     # Scenarios enumerated from inputs that have no value: the verdict may only
     # fail when every scenario fails; otherwise it warns.
     exhaustive_given: bool = True
+
+
+def plain(value: Any) -> Any:
+    """The same model value with every str subclass made a str (cfn-lint's decoded strings carry
+    line marks and do not pickle, and the model must: result cache, worker processes)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, tuple):
+        items = [plain(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    return value
 
 
 class KeyReport(NamedTuple):

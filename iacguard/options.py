@@ -27,6 +27,7 @@ class ScanOptions(NamedTuple):
     parameters_files: tuple[Path, ...] = ()
     limits: Limits = Limits()
     honour_suppressions: bool = True  # --no-suppressions (audits) sets it False
+    use_cache: bool = True  # --no-cache: compute every unit afresh
     # Where reading may go: the git work tree of each scan path, or the path itself outside git.
     # Filled by the scan; a module source outside every boundary is reported, not followed.
     boundaries: tuple[Path, ...] = ()

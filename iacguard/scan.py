@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from iacguard import discover
+from iacguard.cache import ResultCache, default_directory, fingerprint
 from iacguard.checks.aws130iam13 import check_unit
 from iacguard.model import Finding, Note, ScanError, ScanResult, Unit
 from iacguard.options import ScanOptions
@@ -43,13 +44,13 @@ def hcl2_version_problem() -> str | None:
     return None
 
 
-def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions,
+def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions, results: ResultCache,
                    changed: list[Path] | None = None) -> tuple[list[Unit], list[ScanError]]:
     """Units of these directories; with `changed` files, only the units that contain them."""
     from iacguard.loaders.terraform.config import ParseCache
-    from iacguard.loaders.terraform.unit import load_unit
+    from iacguard.loaders.terraform.unit import load_unit_and_inputs
 
-    dirs = discover.terraform_dirs(tf_dirs)
+    dirs = discover.terraform_dirs(tf_dirs, results.saw if results.directory is not None else None)
     if not dirs:
         return [], []
     problem = hcl2_version_problem()
@@ -65,8 +66,15 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions,
         if not discover.closure_has_keys(root, dirs, options.boundaries):
             units.append(Unit(display_path(entry.path), "terraform", tuple(display_path(f) for f in entry.files), ()))
             continue
+        key = results.key("terraform", str(root), options)
+        cached = results.get(key)
+        if cached is not None:
+            units.append(cached)
+            continue
         try:
-            units.append(load_unit(entry.path, cache, options, display_path))
+            unit, files, directories = load_unit_and_inputs(entry.path, cache, options, display_path)
+            units.append(unit)
+            results.put(key, fingerprint(files, directories), unit)
         except RecursionError:
             errors.append(ScanError(display_path(entry.path), None, "configuration nested too deeply to analyse"))
         except Exception as exc:  # never a traceback: say which unit, go on with the others
@@ -74,7 +82,7 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions,
     return units, errors
 
 
-def load_data_file(path: Path, options: ScanOptions) -> Unit | ScanError | None:
+def load_data_file(path: Path, options: ScanOptions, results: ResultCache) -> Unit | ScanError | None:
     """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither."""
     display = display_path(path)
     try:
@@ -99,12 +107,20 @@ def load_data_file(path: Path, options: ScanOptions) -> Unit | ScanError | None:
                 return tfplan.load_plan(path, display, data, options)
     if not any(marker in text for marker in _CFN_MARKERS):
         return None
+    key = results.key("cloudformation", str(path.absolute()), options)
+    cached = results.get(key)
+    if cached is not None:
+        return cached
     from iacguard.loaders import cloudformation
 
-    return cloudformation.load_template(path, display, options)
+    loaded = cloudformation.load_template(path, display, options)
+    if isinstance(loaded, Unit):
+        results.put(key, fingerprint([path.absolute(), *options.parameters_files], []), loaded)
+    return loaded
 
 
-def _changed_terraform_units(files: list[Path], options: ScanOptions) -> tuple[list[Unit], list[ScanError], int]:
+def _changed_terraform_units(files: list[Path], options: ScanOptions, results: ResultCache
+                             ) -> tuple[list[Unit], list[ScanError], int]:
     """Files named on the command line (as pre-commit passes them): each stands for its whole unit,
     found among all Terraform directories of its repository, so a key's twin in an unchanged file counts."""
     units: list[Unit] = []
@@ -119,7 +135,7 @@ def _changed_terraform_units(files: list[Path], options: ScanOptions) -> tuple[l
             if discover.is_terraform_file(path) and path.absolute().parent not in {d.absolute() for d in tf_dirs}:
                 tf_dirs.setdefault(path.parent, []).append(path)
         errors.extend(walk_errors)
-        found, problems = load_terraform(tf_dirs, options, changed)
+        found, problems = load_terraform(tf_dirs, options, results, changed)
         units.extend(found)
         errors.extend(problems)
         file_count += sum(len(u.files) for u in found)
@@ -138,18 +154,19 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
                                                        p.name.endswith((".tfvars", ".tfvars.json")))]
     tf_dirs, data_files, tfvars, errors = discover.walk([p for p in paths if p not in changed_tf])
     units: list[Unit] = []
-    tf_units, tf_errors = load_terraform(tf_dirs, options)
+    results = ResultCache(default_directory() if options.use_cache else None)
+    tf_units, tf_errors = load_terraform(tf_dirs, options, results)
     units.extend(tf_units)
     errors.extend(tf_errors)
     extra_files = 0
     if changed_tf:
-        more, more_errors, extra_files = _changed_terraform_units(changed_tf, options)
+        more, more_errors, extra_files = _changed_terraform_units(changed_tf, options, results)
         known = {u.name for u in units}
         units.extend(u for u in more if u.name not in known)
         errors.extend(more_errors)
     for path in data_files:
         try:
-            loaded = load_data_file(path, options)
+            loaded = load_data_file(path, options, results)
         except RecursionError:
             loaded = ScanError(display_path(path), None, "document nested too deeply to analyse")
         except Exception as exc:

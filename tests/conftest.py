@@ -35,3 +35,15 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 @pytest.fixture
 def cli() -> Any:
     return run_cli
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_result_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Tests use their own result cache, never the user's."""
+    previous = os.environ.get("IACGUARD_CACHE_DIR")
+    os.environ["IACGUARD_CACHE_DIR"] = str(tmp_path_factory.mktemp("iacguard-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("IACGUARD_CACHE_DIR", None)
+    else:
+        os.environ["IACGUARD_CACHE_DIR"] = previous

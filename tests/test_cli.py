@@ -69,3 +69,10 @@ def test_raw_terraform_state_is_read() -> None:
     run = run_cli("scan", str(FIXTURES / "plans" / "lifecycle" / "terraform.tfstate"), "-f", "json")
     assert run.code == 1
     assert {f["user"] for f in run.json()["findings"]} >= {"leo", "mia"}
+
+
+def test_untyped_variable_given_as_a_string_still_counts(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('variable "n" {}\n'
+                                      'resource "aws_iam_access_key" "a" {\n  count = var.n\n  user = "s"\n}\n')
+    assert run_cli("scan", ".", "--var", "n=2", cwd=tmp_path).code == 1
+    assert run_cli("scan", ".", "--var", "n=1", cwd=tmp_path).code == 0

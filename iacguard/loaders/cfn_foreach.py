@@ -18,6 +18,9 @@ from iacguard.loaders.cfn_values import Resolver, Unresolved, render
 
 _FOR_EACH = re.compile(r"^Fn::ForEach::[A-Za-z0-9]+$")
 PLACEHOLDER = "IacguardUnknownItem"  # letters and digits only: it becomes part of logical ids
+# AWS's quota per template: a loop that expands beyond it cannot deploy, and expanding
+# nested loops of thousands of items would not finish (5,000 x 5,000 = 25 million resources).
+MAX_TEMPLATE_RESOURCES = 500
 
 
 def has_for_each(node: Any) -> bool:
@@ -26,6 +29,25 @@ def has_for_each(node: Any) -> bool:
     if isinstance(node, list):
         return any(has_for_each(item) for item in node)
     return False
+
+
+def largest_expansion(resources: Any) -> tuple[str, int] | None:
+    """The top-level loop that generates the most resources, and how many (collections made concrete)."""
+    if not isinstance(resources, dict):
+        return None
+    sizes = [(key, _expanded(value)) for key, value in resources.items()
+             if isinstance(key, str) and _FOR_EACH.match(key)]
+    return max(sizes, key=lambda pair: pair[1], default=None)
+
+
+def _expanded(loop: Any) -> int:
+    if not (isinstance(loop, list) and len(loop) == 3):
+        return 1
+    items = len(loop[1]) if isinstance(loop[1], list) else 1
+    body = loop[2]
+    per_item = sum(_expanded(v) if isinstance(k, str) and _FOR_EACH.match(k) else 1
+                   for k, v in body.items()) if isinstance(body, dict) else 1
+    return items * per_item
 
 
 def prepare(template: dict[str, Any], values: Mapping[str, str]) -> dict[str, Loop]:

@@ -235,7 +235,8 @@ class _KeyBuilder:
                                                 "created and is not counted", self.display, location.line))
                 return None
             if isinstance(resolved, str):
-                user = UserId(resolved, target)
+                # plain str: cfn-lint's decoded strings carry marks and do not pickle (cache, workers)
+                user = UserId(str(resolved), str(target) if target is not None else None)
             elif isinstance(resolved, Unresolved):
                 user = UserId(None, resolved.expr)
                 if resolved.expr != target:  # an unnamed user resource is known by its logical id

@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from iacguard.loaders.cfn_foreach import has_for_each, prepare
+from iacguard.loaders.cfn_foreach import MAX_TEMPLATE_RESOURCES, has_for_each, largest_expansion, prepare
 from iacguard.loaders.cfn_unit import KEY_TYPE, line_of, unit_from_template
 from iacguard.loaders.cfn_values import parameter_values
-from iacguard.model import ScanError, Unit
+from iacguard.model import ScanError, Unit, plain
 from iacguard.options import ScanOptions
 
+# AWS's quota on a template body (uploaded through S3).
+MAX_TEMPLATE_BYTES = 1024 * 1024
 _FORMAT_VERSION = re.compile(r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:""", re.MULTILINE)
 _JSON_FORMAT_VERSION = re.compile(r'"AWSTemplateFormatVersion"\s*:')
 _RESOURCES = re.compile(r"""(^|[{,\s])["']?Resources["']?\s*:""", re.MULTILINE)
@@ -44,11 +46,26 @@ def load_template(path: Path, display: str, options: ScanOptions) -> Unit | Scan
         if path.stat().st_size > options.limits.max_file_bytes:
             return None if not _head_looks_like(path) else ScanError(
                 display, None, f"larger than {options.limits.max_file_bytes} bytes; not read")
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return None  # not text, so not a template
+        raw = path.read_bytes()
     except OSError as error:
         return ScanError(display, None, f"cannot read: {error.strerror or error}")
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        # cfn-lint's decoder reads ~0.15 MB/s: a bigger file would stall the scan, and AWS refuses it anyway.
+        loose = raw[:65536].decode("utf-8", errors="replace")
+        if not looks_like_cloudformation(loose) or KEY_TYPE.encode() not in raw:
+            return None
+        return ScanError(display, None, f"larger than {MAX_TEMPLATE_BYTES} bytes, the most CloudFormation "
+                                        "accepts for a template; not analysed")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        # Binary files are not templates; a template with one bad byte must not vanish in silence.
+        loose = raw.decode("utf-8-sig", errors="replace")
+        if not looks_like_cloudformation(loose) or KEY_TYPE not in loose:
+            return None
+        line = raw[:error.start].count(b"\n") + 1
+        return ScanError(display, line, f"not valid UTF-8 (byte 0x{raw[error.start]:02x}); "
+                                        "CloudFormation reads templates as UTF-8")
     if not looks_like_cloudformation(text) or KEY_TYPE not in text:
         return None
     overrides = read_parameters(options)
@@ -83,6 +100,10 @@ def unit_from_decoded(
 ) -> Unit | ScanError:
     from cfnlint.template import Template
 
+    resources = template.get("Resources")
+    if isinstance(resources, dict) and len(resources) > MAX_TEMPLATE_RESOURCES:
+        return ScanError(display, line_of(next(iter(resources))), f"{len(resources)} resources; CloudFormation "
+                         f"allows {MAX_TEMPLATE_RESOURCES} per template, so it is not analysed")
     loops = {}
     if has_for_each(template.get("Resources")):
         transforms = template.get("Transform")
@@ -93,6 +114,11 @@ def unit_from_decoded(
                 if isinstance(resources, dict) else None
             return ScanError(display, line_of(first), "Fn::ForEach needs 'Transform: AWS::LanguageExtensions'")
         loops = prepare(template, parameter_values(template, overrides))
+        biggest = largest_expansion(template.get("Resources"))
+        if biggest is not None and biggest[1] > MAX_TEMPLATE_RESOURCES:
+            return ScanError(display, line_of(biggest[0]),
+                             f"{biggest[0]} expands to {biggest[1]} resources; CloudFormation allows "
+                             f"{MAX_TEMPLATE_RESOURCES} per template, so it is not expanded")
     try:
         cfn = Template(display, template)
         matches = cfn.transform()
@@ -101,7 +127,7 @@ def unit_from_decoded(
     if matches:
         first = matches[0]
         return ScanError(display, getattr(first, "linenumber", None), first.message)
-    return unit_from_template(cfn, display, overrides, options.limits, loops)
+    return plain(unit_from_template(cfn, display, overrides, options.limits, loops))
 
 
 def read_parameters(options: ScanOptions) -> dict[str, str] | ScanError:

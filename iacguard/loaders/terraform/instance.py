@@ -46,6 +46,7 @@ class UnitContext:
         self.errors: list[ScanError] = []
         self.unit_name = display(root)
         self.files: set[Path] = set()
+        self.directories: set[Path] = {root.resolve()}  # looked at, found or not (for the cache)
 
     def note(self, message: str, file: Path | None = None, line: int | None = None) -> None:
         entry = Note(self.unit_name, message, self.display(file) if file else None, line)
@@ -212,6 +213,11 @@ class ModuleInstance:
             if isinstance(count, Unknown):
                 self.ctx.tracker.consume(count)
                 return count
+            if isinstance(count, str):  # Terraform converts "2" (an untyped --var) to a number
+                try:
+                    count = float(count)
+                except ValueError:
+                    return Unknown(f"count = {_show(count)} is not a number")
             if not isinstance(count, (int, float)) or isinstance(count, bool) or count < 0 or count != int(count):
                 return Unknown(f"count = {_show(count)} is not a whole number")
             return ("count", int(count))
@@ -292,6 +298,7 @@ class ModuleInstance:
             self.ctx.note(f'module "{name}" ({kind} source {source}) not analysed: run terraform init so '
                           f".terraform/modules holds a copy", decl.file, decl.block.line)
             return None
+        self.ctx.directories.add(directory)
         boundaries = self.ctx.limits_boundaries
         if boundaries and not any(directory == b or b in directory.parents for b in boundaries):
             self.ctx.note(f'module "{name}": source {source} is outside the repository being scanned; '

@@ -95,6 +95,12 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
 
 
 def load_unit(root: Path, cache: ParseCache, options: ScanOptions, display: Callable[[Path], str]) -> Unit:
+    return load_unit_and_inputs(root, cache, options, display)[0]
+
+
+def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, display: Callable[[Path], str]
+                         ) -> tuple[Unit, set[Path], set[Path]]:
+    """The unit, and the files and directories it was computed from (for the result cache)."""
     values, errors = root_values(root, options, display)
     manifest = read_modules_manifest(root)
     keys, ctx = _evaluate(root, cache, options, values, display, manifest)
@@ -127,7 +133,7 @@ def load_unit(root: Path, cache: ParseCache, options: ScanOptions, display: Call
     files = tuple(sorted({display(p) for p in ctx.files}))
     for path in sorted(ctx.files):
         ctx.errors.extend(e for e in cache.lazy_errors.get(path, ()) if e not in ctx.errors)
-    return Unit(
+    unit = Unit(
         name=display(root),
         kind="terraform",
         files=files,
@@ -135,3 +141,6 @@ def load_unit(root: Path, cache: ParseCache, options: ScanOptions, display: Call
         notes=tuple(ctx.notes),
         errors=tuple(errors + [e for e in ctx.errors if e not in errors]),
     )
+    inputs = set(ctx.files) | set(_tfvars_files(root)) | set(options.var_files)
+    inputs.add(root / ".terraform" / "modules" / "modules.json")
+    return unit, inputs, set(ctx.directories) | {p.parent for p in ctx.files}

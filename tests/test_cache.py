@@ -1,0 +1,74 @@
+"""The result cache: a second run reuses units, and any change to an input is seen (never stale)."""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+ONE_KEY = 'resource "aws_iam_access_key" "a" {\n  user = "ci"\n}\n'
+SECOND_KEY = 'resource "aws_iam_access_key" "b" {\n  user = "ci"\n}\n'
+
+
+def _verdict(tree: Path, cache: Path, *extra: str) -> tuple[int, list[str]]:
+    run = run_cli("scan", ".", "-f", "json", *extra, cwd=tree, env={"IACGUARD_CACHE_DIR": str(cache)})
+    assert "Traceback" not in run.stderr
+    return run.code, [f["verdict"] for f in json.loads(run.stdout)["findings"]]
+
+
+def test_changes_to_every_kind_of_input_are_seen(tmp_path: Path) -> None:
+    tree, cache = tmp_path / "tree", tmp_path / "cache"
+    (tree / "mod").mkdir(parents=True)
+    (tree / "main.tf").write_text(ONE_KEY + 'module "m" {\n  source = "./mod"\n}\n'
+                                  'variable "extra" {\n  default = 0\n}\n')
+    (tree / "mod" / "main.tf").write_text("")
+    assert _verdict(tree, cache) == (0, [])
+    assert any(cache.rglob("*")), "the first run fills the cache"
+    assert _verdict(tree, cache) == (0, [])
+    # a key added in a child module file
+    (tree / "mod" / "main.tf").write_text(SECOND_KEY)
+    assert _verdict(tree, cache) == (1, ["fail"])
+    (tree / "mod" / "main.tf").write_text("")
+    assert _verdict(tree, cache) == (0, [])
+    # a new file in the root module
+    (tree / "more.tf").write_text('resource "aws_iam_access_key" "c" {\n  count = var.extra\n  user = "ci"\n}\n')
+    assert _verdict(tree, cache) == (0, [])
+    # a tfvars file that appears
+    (tree / "terraform.tfvars").write_text("extra = 1\n")
+    assert _verdict(tree, cache) == (1, ["fail"])
+    # a flag changes the answer too
+    assert _verdict(tree, cache, "--var", "extra=0") == (0, [])
+
+
+def test_no_cache_bypasses_it(tmp_path: Path) -> None:
+    tree, cache = tmp_path / "tree", tmp_path / "cache"
+    tree.mkdir()
+    (tree / "main.tf").write_text(ONE_KEY + SECOND_KEY)
+    assert _verdict(tree, cache, "--no-cache") == (1, ["fail"])
+    assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
+
+
+def test_a_corrupt_cache_entry_is_a_miss(tmp_path: Path) -> None:
+    tree, cache = tmp_path / "tree", tmp_path / "cache"
+    tree.mkdir()
+    (tree / "main.tf").write_text(ONE_KEY + SECOND_KEY)
+    assert _verdict(tree, cache) == (1, ["fail"])
+    for entry in cache.rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(b"not a pickle")
+    assert _verdict(tree, cache) == (1, ["fail"])
+
+
+def test_concurrent_runs_share_the_cache_safely(tmp_path: Path) -> None:
+    tree, cache = tmp_path / "tree", tmp_path / "cache"
+    for i in range(6):
+        (tree / f"unit{i}").mkdir(parents=True)
+        (tree / f"unit{i}" / "main.tf").write_text(ONE_KEY + (SECOND_KEY if i % 2 else ""))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: _verdict(tree, cache), range(4)))
+    assert all(r == (1, ["fail", "fail", "fail"]) for r in results), results
+    assert not [p for p in cache.rglob(".tmp-*")], "no half-written entry left behind"
+    assert os.listdir(cache)
