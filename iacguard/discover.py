@@ -235,3 +235,86 @@ def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:
         except OSError:
             continue
     return False
+
+
+def _terraform_tree(root: str) -> dict[str, list[str]]:
+    """Directory -> its .tf/.tf.json file paths, as strings (no pathlib: this runs on every commit)."""
+    found: dict[str, list[str]] = {}
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                for entry in listing:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if entry.name not in SKIP_DIRS:
+                                stack.append(entry.path)
+                        elif entry.name.endswith((".tf", ".tf.json")) and entry.is_file():
+                            found.setdefault(directory, []).append(entry.path)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return found
+
+
+def units_of_changed_files(repo: Path, changed: list[Path]) -> dict[Path, list[Path]]:
+    """The Terraform directories of every unit that contains one of the changed files: the roots
+    that reach a changed directory through local module calls, and all they call."""
+    tree = _terraform_tree(str(repo))
+    real = {d: os.path.abspath(d) for d in tree}
+    by_real = {r: d for d, r in real.items()}
+    calls: dict[str, list[str]] = {}
+    for directory, files in tree.items():
+        targets: list[str] = []
+        for name in files:
+            try:
+                with open(name, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            if b"module" in data and b"source" in data:
+                text = data.decode("utf-8", errors="replace")
+                targets += [os.path.abspath(os.path.join(real[directory], src))
+                            for src in local_sources(text, name.endswith(".json"))]
+        calls[real[directory]] = targets
+    callers: dict[str, list[str]] = {}
+    for caller, targets in calls.items():
+        for target in targets:
+            if target != caller:
+                callers.setdefault(target, []).append(caller)
+    # Walk up from each changed directory to the roots above it.
+    selected: set[str] = set()
+    for path in changed:
+        start = os.path.abspath(path.parent)
+        seen = {start}
+        stack = [start]
+        while stack:
+            current = stack.pop()
+            above = [c for c in callers.get(current, []) if c not in seen]
+            if not callers.get(current):
+                selected.add(current)
+            seen.update(above)
+            stack.extend(above)
+        if not any(s in seen for s in selected):
+            selected.add(start)  # only reachable through a cycle: its own unit
+    # Everything the selected roots reach, so the units load whole.
+    wanted: set[str] = set()
+    stack = list(selected)
+    while stack:
+        current = stack.pop()
+        if current in wanted:
+            continue
+        wanted.add(current)
+        stack.extend(calls.get(current, []))
+    out: dict[Path, list[Path]] = {}
+    for resolved in sorted(wanted):
+        found = by_real.get(resolved)
+        if found is not None:
+            directory = found
+            out[Path(directory)] = [Path(f) for f in sorted(tree[directory])]
+    for path in changed:  # a changed file outside the walked tree stands for its own directory
+        if is_terraform_file(path) and not any(path.absolute().parent == d.absolute() for d in out):
+            out.setdefault(path.parent, []).append(path)
+    return out

@@ -47,12 +47,12 @@ def hcl2_version_problem() -> str | None:
 def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions, results: ResultCache,
                    changed: list[Path] | None = None) -> tuple[list[Unit], list[ScanError]]:
     """Units of these directories; with `changed` files, only the units that contain them."""
-    from iacguard.loaders.terraform.config import ParseCache
-    from iacguard.loaders.terraform.unit import load_unit_and_inputs
-
     dirs = discover.terraform_dirs(tf_dirs, results.saw if results.directory is not None else None)
     if not dirs:
         return [], []
+    from iacguard.loaders.terraform.config import ParseCache
+    from iacguard.loaders.terraform.unit import load_unit_and_inputs
+
     problem = hcl2_version_problem()
     if problem:
         return [], [ScanError(display_path(next(iter(dirs.values())).path), None, problem)]
@@ -130,11 +130,7 @@ def _changed_terraform_units(files: list[Path], options: ScanOptions, results: R
     for path in files:
         by_repo.setdefault(discover.repository_root(path), []).append(path)
     for repo, changed in by_repo.items():
-        tf_dirs, _, _, walk_errors = discover.walk([repo])
-        for path in changed:  # a changed file outside the walked tree still stands for its directory
-            if discover.is_terraform_file(path) and path.absolute().parent not in {d.absolute() for d in tf_dirs}:
-                tf_dirs.setdefault(path.parent, []).append(path)
-        errors.extend(walk_errors)
+        tf_dirs = discover.units_of_changed_files(repo, changed)
         found, problems = load_terraform(tf_dirs, options, results, changed)
         units.extend(found)
         errors.extend(problems)
