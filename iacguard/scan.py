@@ -7,9 +7,10 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from iacguard import discover
-from iacguard.cache import ResultCache, default_directory, fingerprint
+from iacguard.cache import Inputs, ResultCache, default_directory, fingerprint
 from iacguard.checks.aws130iam13 import check_unit
 from iacguard.model import Finding, Note, ScanError, ScanResult, Unit
 from iacguard.options import ScanOptions
@@ -44,21 +45,58 @@ def hcl2_version_problem() -> str | None:
     return None
 
 
+PARALLEL_UNITS = 48  # from this many units to compute, worker processes pay for their start-up
+
+
+def _compute_unit(job: tuple[Path, ScanOptions]) -> tuple[Unit | ScanError, Inputs | None]:
+    """One Terraform unit from scratch (in this process or a worker); never raises."""
+    from iacguard.loaders.terraform.config import ParseCache
+    from iacguard.loaders.terraform.unit import load_unit_and_inputs
+
+    path, options = job
+    global _worker_cache
+    if _worker_cache is None:
+        _worker_cache = ParseCache(display_path)
+    try:
+        unit, files, directories = load_unit_and_inputs(path, _worker_cache, options, display_path)
+        return unit, fingerprint(files, directories)
+    except RecursionError:
+        return ScanError(display_path(path), None, "configuration nested too deeply to analyse"), None
+    except Exception as exc:  # never a traceback: say which unit, go on with the others
+        return _internal_error(display_path(path), exc), None
+
+
+_worker_cache: Any = None  # parsed modules shared by the units one process computes
+
+
+def _compute_units(jobs: list[tuple[Path, ScanOptions]]) -> list[tuple[Unit | ScanError, Inputs | None]]:
+    workers = min(os.cpu_count() or 1, 4)
+    if len(jobs) < PARALLEL_UNITS or workers < 2:
+        return [_compute_unit(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_compute_unit, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+    except (OSError, RuntimeError):  # no processes to be had: do it here
+        return [_compute_unit(job) for job in jobs]
+
+
 def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions, results: ResultCache,
                    changed: list[Path] | None = None) -> tuple[list[Unit], list[ScanError]]:
     """Units of these directories; with `changed` files, only the units that contain them."""
     dirs = discover.terraform_dirs(tf_dirs, results.saw if results.directory is not None else None)
     if not dirs:
         return [], []
-    from iacguard.loaders.terraform.config import ParseCache
-    from iacguard.loaders.terraform.unit import load_unit_and_inputs
-
     problem = hcl2_version_problem()
     if problem:
         return [], [ScanError(display_path(next(iter(dirs.values())).path), None, problem)]
-    cache = ParseCache(display_path)
-    units: list[Unit] = []
+    units: list[Unit | None] = []
     errors: list[ScanError] = []
+    pending: list[tuple[int, str, Path]] = []  # (position in units, cache key, directory)
     selected = discover.roots(dirs) if changed is None else discover.units_containing(
         [p.parent for p in changed], dirs)
     for root in selected:
@@ -68,18 +106,18 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions, result
             continue
         key = results.key("terraform", str(root), options)
         cached = results.get(key)
-        if cached is not None:
-            units.append(cached)
+        units.append(cached)
+        if cached is None:
+            pending.append((len(units) - 1, key, entry.path))
+    computed = _compute_units([(path, options) for _, _, path in pending])
+    for (position, key, _), (outcome, inputs) in zip(pending, computed, strict=True):
+        if isinstance(outcome, ScanError):
+            errors.append(outcome)
             continue
-        try:
-            unit, files, directories = load_unit_and_inputs(entry.path, cache, options, display_path)
-            units.append(unit)
-            results.put(key, fingerprint(files, directories), unit)
-        except RecursionError:
-            errors.append(ScanError(display_path(entry.path), None, "configuration nested too deeply to analyse"))
-        except Exception as exc:  # never a traceback: say which unit, go on with the others
-            errors.append(_internal_error(display_path(entry.path), exc))
-    return units, errors
+        units[position] = outcome
+        if inputs is not None:
+            results.put(key, inputs, outcome)
+    return [u for u in units if u is not None], errors
 
 
 def load_data_file(path: Path, options: ScanOptions, results: ResultCache) -> Unit | ScanError | None:
