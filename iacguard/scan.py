@@ -69,7 +69,14 @@ def _compute_unit(job: tuple[Path, ScanOptions]) -> tuple[Unit | ScanError, Inpu
 _worker_cache: Any = None  # parsed modules shared by the units one process computes
 
 
+def _fresh_parse_cache() -> None:
+    """Parsed files are shared within one scan only (paths are relative to the working directory)."""
+    global _worker_cache
+    _worker_cache = None
+
+
 def _compute_units(jobs: list[tuple[Path, ScanOptions]]) -> list[tuple[Unit | ScanError, Inputs | None]]:
+    _fresh_parse_cache()
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_UNITS or workers < 2:
         return [_compute_unit(job) for job in jobs]
@@ -79,7 +86,7 @@ def _compute_units(jobs: list[tuple[Path, ScanOptions]]) -> list[tuple[Unit | Sc
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_fresh_parse_cache) as pool:
             return list(pool.map(_compute_unit, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
     except (OSError, RuntimeError):  # no processes to be had: do it here
         return [_compute_unit(job) for job in jobs]

@@ -72,3 +72,19 @@ def test_concurrent_runs_share_the_cache_safely(tmp_path: Path) -> None:
     assert all(r == (1, ["fail", "fail", "fail"]) for r in results), results
     assert not [p for p in cache.rglob(".tmp-*")], "no half-written entry left behind"
     assert os.listdir(cache)
+
+
+def test_many_units_in_worker_processes_give_the_same_answers(tmp_path: Path) -> None:
+    from iacguard.scan import PARALLEL_UNITS
+
+    tree = tmp_path / "tree"
+    count = PARALLEL_UNITS + 4
+    for i in range(count):
+        unit = tree / f"unit{i:03d}"
+        unit.mkdir(parents=True)
+        (unit / "main.tf").write_text(ONE_KEY.replace('"ci"', f'"user{i}"') +
+                                      (SECOND_KEY.replace('"ci"', f'"user{i}"') if i % 3 == 0 else ""))
+    run = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=tree)
+    report = json.loads(run.stdout)
+    assert report["summary"]["units"] == count and report["errors"] == []
+    assert sorted(f["user"] for f in report["findings"]) == sorted(f"user{i}" for i in range(count) if i % 3 == 0)
