@@ -98,12 +98,16 @@ def walk(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Path], lis
 
 
 def repository_root(path: Path) -> Path:
-    """The git work tree holding path (found without running git), else the path's directory.
+    """The git work tree holding path (found without running git); outside git, the working
+    directory when it holds path (`iacguard scan live` from the project), else path's directory.
     It is also what a scan of that path may read."""
     start = path.resolve().parent if path.is_file() else path.resolve()
     for candidate in (start, *start.parents):
         if (candidate / ".git").exists():
             return candidate
+    cwd = Path.cwd().resolve()
+    if start == cwd or cwd in start.parents:
+        return cwd
     return start
 
 

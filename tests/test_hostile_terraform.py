@@ -136,3 +136,13 @@ def test_symlink_loop_and_odd_entries(tmp_path: Path) -> None:
     (tmp_path / "loop").symlink_to(tmp_path)
     code, report, _ = _scan(tmp_path)
     assert code == 1 and report["summary"]["units"] == 1
+
+
+def test_outside_git_the_working_directory_bounds_reads(tmp_path: Path) -> None:
+    module = 'variable "u" {}\nresource "aws_iam_access_key" "k" {\n  user = var.u\n}\n'
+    _write(tmp_path, {"modules/keys/main.tf": module,
+                      "live/main.tf": 'module "k" {\n  source = "../modules/keys"\n  u = "shared"\n}\n'
+                                      'resource "aws_iam_access_key" "x" {\n  user = "shared"\n}\n'})
+    run = run_cli("scan", "live", "-f", "json", cwd=tmp_path)
+    assert run.code == 1, run.stdout  # the module beside live/ is inside the working directory: followed
+    assert json.loads(run.stdout)["findings"][0]["user"] == "shared"

@@ -114,7 +114,9 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
             verdict = "warn"
         else:
             verdict = "pass"
-        relevant = [t for _, t in tallies if (verdict != "warn" or t.active_max >= 2)]
+        # A warn shows the keys of the first scenario that allows two (keys of exclusive scenarios
+        # side by side would read as more keys than any one deployment gets).
+        relevant = [t for _, t in tallies if t.active_max >= 2][:1] if verdict == "warn" else [t for _, t in tallies]
         keys = _merge_keys(relevant or [t for _, t in tallies])
         if not keys:
             continue  # the user has keys only in scenarios other than the given one
