@@ -76,3 +76,15 @@ def test_untyped_variable_given_as_a_string_still_counts(tmp_path: Path) -> None
                                       'resource "aws_iam_access_key" "a" {\n  count = var.n\n  user = "s"\n}\n')
     assert run_cli("scan", ".", "--var", "n=2", cwd=tmp_path).code == 1
     assert run_cli("scan", ".", "--var", "n=1", cwd=tmp_path).code == 0
+
+
+def test_piped_output_has_no_progress_and_no_colour() -> None:
+    run = run_cli("scan", ".", cwd=TF / "split_files", env={"NO_COLOR": ""})
+    assert run.stderr == ""
+    assert "\x1b[" not in run.stdout
+
+
+def test_help_of_every_command_has_examples() -> None:
+    for command in ("scan", "rules", "explain"):
+        run = run_cli(command, "--help")
+        assert run.code == 0 and "Example" in run.stdout, command
