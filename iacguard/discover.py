@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from iacguard.model import ScanError
 
@@ -199,18 +199,24 @@ def roots(dirs: dict[Path, TerraformDir]) -> list[Path]:
     return result
 
 
-def _reachable(starts: list[Path], dirs: dict[Path, TerraformDir]) -> set[Path]:
-    seen: set[Path] = set()
+T = TypeVar("T")
+
+
+def _closure(starts: Iterable[T], edges: Callable[[T], Iterable[T]]) -> set[T]:
+    """Everything reachable from starts (starts included)."""
+    seen: set[T] = set()
     stack = list(starts)
     while stack:
         current = stack.pop()
         if current in seen:
             continue
         seen.add(current)
-        entry = dirs.get(current)
-        if entry is not None:
-            stack.extend(entry.calls)
+        stack.extend(edges(current))
     return seen
+
+
+def _reachable(starts: list[Path], dirs: dict[Path, TerraformDir]) -> set[Path]:
+    return _closure(starts, lambda d: dirs[d].calls if d in dirs else ())
 
 
 def closure_has_keys(root: Path, dirs: dict[Path, TerraformDir], boundaries: tuple[Path, ...] = ()) -> bool:
@@ -304,14 +310,7 @@ def units_of_changed_files(repo: Path, changed: list[Path]) -> dict[Path, list[P
         if not any(s in seen for s in selected):
             selected.add(start)  # only reachable through a cycle: its own unit
     # Everything the selected roots reach, so the units load whole.
-    wanted: set[str] = set()
-    stack = list(selected)
-    while stack:
-        current = stack.pop()
-        if current in wanted:
-            continue
-        wanted.add(current)
-        stack.extend(calls.get(current, []))
+    wanted = _closure(selected, lambda d: calls.get(d, []))
     out: dict[Path, list[Path]] = {}
     for resolved in sorted(wanted):
         found = by_real.get(resolved)
