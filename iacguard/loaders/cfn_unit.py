@@ -8,7 +8,7 @@ they are active, and under which condition scenarios they exist.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from iacguard.loaders.cfn_values import (
@@ -40,6 +40,10 @@ def line_of(node: Any) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
+class NeedsSolver(Exception):
+    """The template has conditions without a value: enumerating them takes cfn-lint's solver."""
+
+
 def unit_from_template(
     cfn: Any,
     display: str,
@@ -48,7 +52,22 @@ def unit_from_template(
     loops: Mapping[str, Loop] | None = None,
 ) -> Unit:
     """Build the Unit of one template; ``cfn`` is a cfnlint.template.Template after transform()."""
-    template = cfn.template
+    return unit_from_dict(cfn.template, display, overrides, limits, loops, solver=lambda: cfn.conditions)
+
+
+def unit_from_dict(
+    template: Mapping[str, Any],
+    display: str,
+    overrides: Mapping[str, str],
+    limits: Limits | None = None,
+    loops: Mapping[str, Loop] | None = None,
+    solver: Callable[[], Any] | None = None,
+) -> Unit:
+    """Build the Unit of a decoded template (resource keys carrying ``start_mark``, as cfn-lint's do).
+
+    ``solver`` gives cfn-lint's condition solver; without one, a template whose
+    keys depend on conditions without a value raises NeedsSolver before any work.
+    """
     values = parameter_values(template, overrides)
     resources = template.get("Resources")
     resources = resources if isinstance(resources, dict) else {}
@@ -68,9 +87,11 @@ def unit_from_template(
         return Unit(display, "cloudformation", (display,), (Scenario("", keys, given=True),),
                     tuple(key_notes))
 
+    if solver is None:
+        raise NeedsSolver(", ".join(free))
     scenarios = []
     seen_notes: dict[str, Note] = {}
-    assignments, complete = _assignments(cfn, fixed, free, limits or Limits(), notes, display)
+    assignments, complete = _assignments(solver(), fixed, free, limits or Limits(), notes, display)
     for assignment in assignments:
         keys, key_notes = builder.keys(key_ids, assignment)
         seen_notes.update((n.message, n) for n in key_notes)
@@ -124,7 +145,7 @@ def _refs_in(node: Any) -> Iterator[str]:
 
 
 def _assignments(
-    cfn: Any,
+    solver: Any,
     fixed: Mapping[str, bool],
     free: list[str],
     limits: Limits,
@@ -132,7 +153,6 @@ def _assignments(
     display: str,
 ) -> tuple[list[dict[str, bool]], bool]:
     """Feasible assignments of the free conditions (fixed ones held), and whether that list is complete."""
-    solver = cfn.conditions
     # cfn-lint's solver answers nothing for a name it does not know (looks "impossible"),
     # so only known names go to it; the rest are enumerated as free booleans.
     known = [name for name in free if solver.get(name) is not None]

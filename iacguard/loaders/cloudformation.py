@@ -1,9 +1,13 @@
 """CloudFormation templates (plain, SAM, CDK output): detect, decode, build the Unit.
 
-Decoding uses cfn-lint's decoder (short-form tags, line numbers, duplicate
-keys) and its Template (SAM Globals, ``Fn::ForEach`` expansion, condition
-solver).  ``import cfnlint`` costs about a second, so it happens lazily and
-only for templates that mention ``AWS::IAM::AccessKey`` at all.
+Two roads give the same Unit.  Most templates take the fast one: cfn_fast
+decodes them as cfn-lint would, and nothing of cfn-lint is needed because they
+have no ``Transform``, no ``Fn::ForEach`` and no condition without a value on
+their keys.  The others, and every template cfn_fast cannot decode exactly (parse
+errors, duplicate keys, anchors), go through cfn-lint's decoder (its error
+messages and lines) and its Template (SAM Globals, ``Fn::ForEach`` expansion,
+condition solver).  ``import cfnlint`` costs about a second, so it happens
+lazily, only on that road.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from iacguard.loaders import cfn_fast
 from iacguard.loaders.cfn_foreach import MAX_TEMPLATE_RESOURCES, has_for_each, largest_expansion, prepare
-from iacguard.loaders.cfn_unit import KEY_TYPE, line_of, unit_from_template
+from iacguard.loaders.cfn_unit import KEY_TYPE, NeedsSolver, line_of, unit_from_dict, unit_from_template
 from iacguard.loaders.cfn_values import parameter_values
 from iacguard.model import ScanError, Unit, plain
 from iacguard.options import ScanOptions
@@ -83,6 +88,29 @@ def unit_from_text(
     text: str, display: str, overrides: Mapping[str, str], options: ScanOptions
 ) -> Unit | ScanError:
     """Decode and build; also used by the cfn-lint rule when it must start from the source."""
+    unit = fast_unit(text, display, overrides, options)
+    return unit if unit is not None else cfnlint_unit(text, display, overrides, options)
+
+
+def fast_unit(text: str, display: str, overrides: Mapping[str, str], options: ScanOptions) -> Unit | None:
+    """The Unit without cfn-lint, or None when the template needs it (cfnlint_unit then gives the same answer)."""
+    template = cfn_fast.decode(text)
+    if template is None or "Transform" in template:
+        return None
+    resources = template.get("Resources")
+    if isinstance(resources, dict) and (len(resources) > MAX_TEMPLATE_RESOURCES or has_for_each(resources)):
+        return None
+    conditions = template.get("Conditions")
+    if isinstance(conditions, dict) and not all(isinstance(name, str) for name in conditions):
+        return None  # cfn-lint's Template fails on such a name (YAML reads `On:` as true): its error, then
+    try:
+        return plain(unit_from_dict(template, display, overrides, options.limits))
+    except NeedsSolver:
+        return None
+
+
+def cfnlint_unit(text: str, display: str, overrides: Mapping[str, str], options: ScanOptions) -> Unit | ScanError:
+    """Decode with cfn-lint and build from its Template: exact errors, transforms, condition solver."""
     from cfnlint.decode import decode_str
 
     template, matches = decode_str(text)
