@@ -1,0 +1,290 @@
+"""Hypothesis strategies: mutated fixtures and structurally valid but adversarial HCL, YAML and JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from hypothesis import strategies as st
+
+from tests.fuzz.harness import fixture_trees
+
+MUTABLE = (".tf", ".tf.json", ".yaml", ".yml", ".json", ".template", ".tfvars")
+FIXTURE_TREES = fixture_trees()
+_TOKEN = re.compile(rb"\w+|[^\w\s]")
+
+# --- (a) byte- and token-level mutations ------------------------------------------
+
+
+@st.composite
+def _mutate(draw: st.DrawFn, raw: bytes) -> bytes:
+    kind = draw(st.sampled_from(["flip", "truncate", "swap", "dup-line", "dup-block", "nest", "bom",
+                                 "crlf", "latin1", "delete"]))
+    pos = draw(st.integers(0, max(len(raw) - 1, 0)))
+    lines = raw.split(b"\n")
+    line_at = draw(st.integers(0, max(len(lines) - 1, 0)))
+    if kind == "flip" and raw:
+        return raw[:pos] + bytes([raw[pos] ^ draw(st.integers(1, 255))]) + raw[pos + 1:]
+    if kind == "truncate":
+        return raw[:pos]
+    if kind == "swap":
+        tokens = [m.span() for m in _TOKEN.finditer(raw)]
+        if len(tokens) >= 2:
+            i, j = sorted(draw(st.lists(st.integers(0, len(tokens) - 1), min_size=2, max_size=2, unique=True)))
+            (a0, a1), (b0, b1) = tokens[i], tokens[j]
+            return raw[:a0] + raw[b0:b1] + raw[a1:b0] + raw[a0:a1] + raw[b1:]
+        return raw
+    if kind == "dup-line":
+        return b"\n".join([*lines[:line_at + 1], lines[line_at], *lines[line_at + 1:]])
+    if kind == "dup-block":
+        end = draw(st.integers(line_at, min(len(lines), line_at + 30)))
+        return b"\n".join([*lines[:end], *lines[line_at:end], *lines[end:]])
+    if kind == "nest":
+        depth = draw(st.sampled_from([3, 50, 300, 2000, 10000]))
+        opener, closer = draw(st.sampled_from([(b"[", b"]"), (b"{", b"}"), (b"(", b")"), (b'{"a":', b"}")]))
+        deep = opener * depth + closer * depth
+        if draw(st.booleans()):  # as a value of its own line, or spliced anywhere
+            return b"\n".join([*lines[:line_at], b"  x = " + deep, *lines[line_at:]])
+        return raw[:pos] + deep + raw[pos:]
+    if kind == "bom":
+        return b"\xef\xbb\xbf" + raw
+    if kind == "crlf":
+        return raw.replace(b"\n", b"\r\n")
+    if kind == "latin1":
+        return raw[:pos] + draw(st.sampled_from([b"\xe9", b"\xff\xfe", b"\x00", b"\x80", b"caf\xe9"])) + raw[pos:]
+    if kind == "delete":
+        return raw[:pos] + raw[pos + draw(st.integers(1, 200)):]
+    return raw
+
+
+@st.composite
+def mutated_fixtures(draw: st.DrawFn) -> tuple[str, dict[str, bytes]]:
+    name, files = draw(st.sampled_from(FIXTURE_TREES))
+    files = dict(files)
+    targets = sorted(f for f in files if f.endswith(MUTABLE))
+    for _ in range(draw(st.integers(1, 3))):
+        target = draw(st.sampled_from(targets))
+        files[target] = draw(_mutate(files[target]))
+    return name, files
+
+
+# --- (b) adversarial Terraform ----------------------------------------------------
+
+_IDENT = st.sampled_from(["a", "k_1", "key-2", "_x", "ünï", "a" * 300, "1x", "a.b", "x y", "count", "each"])
+_BIG = st.sampled_from(["1000000000", "1e7", "-1", "0", "2.5", "99999999999999999999999", "true", "null",
+                        '"3"', "length(var.xs)", "var.n", "local.loop"])
+_FUNCS = st.sampled_from(["uuid()", "timestamp()", 'file("/etc/passwd")', 'file("../../../etc/hostname")',
+                          'templatefile("/etc/passwd", {})', 'filesha256("x")', "sensitive(\"s\")",
+                          'lookup({}, "x")', "nonexistent_fn(1)", 'jsondecode("{")', "abspath(path.root)",
+                          'provider::aws::arn_parse("x")', 'regex("(", "x")', "tolist(range(2000))"])
+
+
+def _key(name: str, user: str, extra: str = "") -> str:
+    return f'resource "aws_iam_access_key" "{name}" {{\n  user = {user}\n{extra}}}\n'
+
+
+@st.composite
+def hcl_fragment(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["count", "for_each", "self-local", "local-cycle", "long-expr", "func",
+                                 "weird-ident", "deep-expr", "status", "dynamic", "variable"]))
+    user = draw(st.sampled_from(['"u"', "aws_iam_user.u.name", "local.loop", "var.v", '"${local.a}"']))
+    if kind == "count":
+        return _key("c", user, f"  count = {draw(_BIG)}\n")
+    if kind == "for_each":
+        n = draw(st.sampled_from(["3", "1025", "10000000", "1e7", "-5", "var.n"]))
+        expr = draw(st.sampled_from([f"toset([for i in range({n}) : tostring(i)])",
+                                     f"{{for i in range({n}) : i => i}}", f"range({n})", "toset(null)",
+                                     '{ a = 1, a = 2 }', "local.loop"]))
+        return _key("f", user, f"  for_each = {expr}\n")
+    if kind == "self-local":
+        return "locals {\n  loop = local.loop\n}\n" + _key("s", "local.loop")
+    if kind == "local-cycle":
+        size = draw(st.integers(2, 60))
+        body = "".join(f"  l{i} = local.l{(i + 1) % size}\n" for i in range(size))
+        return f"locals {{\n{body}}}\n" + _key("lc", '"u"', "  count = local.l0\n")
+    if kind == "long-expr":
+        terms = draw(st.integers(100, 1200))
+        op = draw(st.sampled_from([" + ", " * ", " - ", " && ", " || ", " == "]))
+        return "locals {\n  n = " + op.join(["1"] * terms) + "\n}\n" + _key("le", '"u"', "  count = local.n\n")
+    if kind == "func":
+        return _key("fn", draw(_FUNCS), f"  count = {draw(_FUNCS)} == \"\" ? 1 : 2\n")
+    if kind == "weird-ident":
+        return _key(draw(_IDENT), f"aws_iam_user.{draw(_IDENT)}.name") + \
+            f'resource "aws_iam_user" "{draw(_IDENT)}" {{\n  name = "{draw(_IDENT)}"\n}}\n'
+    if kind == "deep-expr":
+        depth = draw(st.sampled_from([10, 150, 250, 1000, 5000]))
+        return _key("d", "(" * depth + '"u"' + ")" * depth)
+    if kind == "status":
+        status = draw(st.sampled_from(['"Active"', '"active"', "null", "1", "[]", "var.s", '"Inactive"']))
+        return _key("st", user, f"  status = {status}\n")
+    if kind == "dynamic":
+        return _key("dy", user, '  dynamic "x" {\n    for_each = range(100000)\n    content {}\n  }\n')
+    return f'variable "{draw(_IDENT)}" {{\n  default = {draw(_BIG)}\n}}\n'
+
+
+@st.composite
+def adversarial_terraform(draw: st.DrawFn) -> dict[str, bytes]:
+    fragments = draw(st.lists(hcl_fragment(), min_size=1, max_size=4))
+    files = {"main.tf": ("".join(fragments) + _key("base", '"u"')).encode()}
+    if draw(st.booleans()):  # modules that call each other
+        ring = draw(st.integers(1, 4))
+        files["main.tf"] += b'module "m0" {\n  source = "./m0"\n}\n'
+        for i in range(ring):
+            files[f"m{i}/main.tf"] = (f'module "next" {{\n  source = "../m{(i + 1) % ring}"\n'
+                                      f'  count = {draw(_BIG)}\n}}\n' + _key("mk", '"u"')).encode()
+    if draw(st.booleans()):
+        files["far.tf"] = b'module "escape" {\n  source = "../../../../../../etc"\n}\n'
+    return files
+
+
+# --- (b) adversarial YAML (CloudFormation) ------------------------------------------
+
+_TEMPLATE_HEAD = 'AWSTemplateFormatVersion: "2010-09-09"\n'
+
+
+def _yaml_key(name: str, user: str = "alice", extra: str = "") -> str:
+    return f"  {name}:\n    Type: AWS::IAM::AccessKey\n{extra}    Properties:\n      UserName: {user}\n"
+
+
+@st.composite
+def alias_bomb(draw: st.DrawFn) -> dict[str, bytes]:
+    """Billion laughs: each level is a list of aliases to the one below."""
+    levels = draw(st.integers(5, 12))
+    width = draw(st.integers(5, 10))
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * width) + "]")
+    where = draw(st.sampled_from(["metadata", "username", "foreach", "condition"]))
+    top = f"a{levels - 1}"
+    body = _TEMPLATE_HEAD + "Metadata:\n  " + "\n  ".join(lines) + "\n"
+    if where == "foreach":
+        body += ("Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Bomb:\n    - X\n"
+                 f"    - *{top}\n    - Key${{X}}:\n        Type: AWS::IAM::AccessKey\n"
+                 "        Properties:\n          UserName: alice\n")
+    elif where == "condition":
+        body += (f"Conditions:\n  C: {{'Fn::Equals': [*{top}, x]}}\nResources:\n"
+                 + _yaml_key("K", extra="    Condition: C\n"))
+    else:
+        user = f"!Join ['', *{top}]" if where == "username" else "alice"
+        body += "Resources:\n" + _yaml_key("K", user) + _yaml_key("K2")
+    return {"bomb.yaml": body.encode()}
+
+
+@st.composite
+def adversarial_yaml(draw: st.DrawFn) -> dict[str, bytes]:
+    kind = draw(st.sampled_from(["deep", "tags", "dup-keys", "foreach-huge", "self-condition", "mutual-conditions",
+                                 "weird-types", "anchors-merge", "multi-doc"]))
+    res = "Resources:\n"
+    if kind == "deep":
+        depth = draw(st.sampled_from([50, 500, 5000, 20000]))
+        flow = draw(st.booleans())
+        nested = ("[" * depth + "]" * depth) if flow else "".join(f"\n{'  ' * (i + 3)}k:" for i in range(depth)) + " 1"
+        body = res + _yaml_key("K", extra=f"    Metadata: {nested}\n")
+    elif kind == "tags":
+        tag = draw(st.sampled_from(["!!python/object/apply:os.system ['echo hi']", "!Unknown x", "!!binary aGk=",
+                                    "!Ref", "!GetAtt", "!Sub [1, 2, 3]", "!If [C]", "!!set {a, b}",
+                                    "!!timestamp 2001-12-14", "!Condition", "!Not [[]]"]))
+        body = res + _yaml_key("K", tag) + _yaml_key("K2")
+    elif kind == "dup-keys":
+        body = res + _yaml_key("K") + _yaml_key("K") + "Resources:\n" + _yaml_key("K3")
+    elif kind == "foreach-huge":
+        n = draw(st.sampled_from([2, 300, 5000, 100000]))
+        items = ",".join(f"i{i}" for i in range(n))
+        body = ("Transform: AWS::LanguageExtensions\n" + res + "  Fn::ForEach::Big:\n    - X\n"
+                f"    - [{items}]\n    - Key${{X}}:\n        Type: AWS::IAM::AccessKey\n"
+                "        Properties:\n          UserName: alice\n")
+        if draw(st.booleans()):  # nested loops multiply
+            body += (f"  Fn::ForEach::Outer:\n    - Y\n    - [{items}]\n    - Fn::ForEach::Inner:\n"
+                     f"        - Z\n        - [{items}]\n        - K${{Y}}${{Z}}:\n"
+                     "            Type: AWS::IAM::AccessKey\n            Properties:\n              UserName: bob\n")
+    elif kind == "self-condition":
+        body = ("Conditions:\n  C: !Condition C\n  D: {'Fn::And': [{Condition: D}, {Condition: C}]}\n"
+                + res + _yaml_key("K", extra="    Condition: C\n") + _yaml_key("K2", extra="    Condition: D\n"))
+    elif kind == "mutual-conditions":
+        size = draw(st.integers(2, 40))
+        conds = "".join(f"  C{i}: {{'Fn::Not': [{{Condition: C{(i + 1) % size}}}]}}\n" for i in range(size))
+        body = "Conditions:\n" + conds + res + _yaml_key("K", extra="    Condition: C0\n") + _yaml_key("K2")
+    elif kind == "weird-types":
+        value = draw(st.sampled_from(["[]", "{}", "null", "123", "1.5e300", "true", "~", "'*'", "[a, b]",
+                                      "{Ref: [x]}", "{'Fn::GetAtt': 5}", "{'Fn::Sub': [x, 5]}"]))
+        field = draw(st.sampled_from(["UserName", "Status", "Serial"]))
+        body = res + f"  K:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      {field}: {value}\n" + \
+            draw(st.sampled_from(["", "  K2: 5\n", "  K3:\n    Type: [AWS::IAM::AccessKey]\n", "  K4: {Type: 7}\n",
+                                  "  K5:\n    Type: AWS::IAM::AccessKey\n    Properties: []\n"]))
+    elif kind == "anchors-merge":
+        body = (res + "  K: &k\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: alice\n"
+                "  K2:\n    <<: *k\n  K3: *k\n")
+    else:
+        body = res + _yaml_key("K") + "---\n" + _TEMPLATE_HEAD + res + _yaml_key("K2")
+    return {"template.yaml": (_TEMPLATE_HEAD + body).encode()}
+
+
+# --- (b) adversarial JSON (templates, plans) -----------------------------------------
+
+_JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-(2 ** 70), 2 ** 70), st.floats(allow_nan=False),
+                       st.text(max_size=20), st.sampled_from(["aws_iam_access_key", "Active", "create", "*", ""]))
+JSON_VALUES = st.recursive(_JSON_LEAF, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.extend(_paths(v, (*prefix, k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.extend(_paths(v, (*prefix, i)))
+    return out
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: _replace(value[head], rest, new)}
+    copy = list(value)
+    copy[head] = _replace(copy[head], rest, new)
+    return copy
+
+
+_PLANS = [(n, json.loads(f["plan.json"])) for n, f in FIXTURE_TREES if n.startswith("plans/")]
+_JSON_TEMPLATES = [(n, json.loads(next(iter(f.values())))) for n, f in FIXTURE_TREES
+                   if n.startswith("cloudformation/") and n.endswith(".json") and "AWS::IAM::AccessKey" in str(f)]
+
+
+@st.composite
+def odd_shaped_json(draw: st.DrawFn) -> dict[str, bytes]:
+    """A real plan or template with one subtree (or a few) replaced by an arbitrary JSON value."""
+    name, doc = draw(st.sampled_from(_PLANS + _JSON_TEMPLATES))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(doc)[1:]))
+        doc = _replace(doc, path, draw(JSON_VALUES))
+    target = "plan.json" if name.startswith("plans/") else "template.json"
+    return {target: json.dumps(doc).encode()}
+
+
+@st.composite
+def hostile_json(draw: st.DrawFn) -> dict[str, bytes]:
+    kind = draw(st.sampled_from(["deep", "huge-array", "huge-plan", "many-keys-one-user"]))
+    if kind == "deep":
+        depth = draw(st.sampled_from([100, 1000, 10000, 100000]))
+        inner = "[" * depth + "]" * depth
+        doc = '{"format_version": "1.2", "resource_changes": ' + inner + "}"
+        if draw(st.booleans()):
+            doc = ('{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"K": {"Type": "AWS::IAM::AccessKey", '
+                   '"Properties": {"UserName": ' + inner + "}}}}")
+        return {draw(st.sampled_from(["plan.json", "template.json"])): doc.encode()}
+    n = draw(st.sampled_from([10, 1000, 100000]))
+    if kind == "huge-array":
+        doc = {"format_version": "1.2", "resource_changes": [None] * n, "planned_values": list(range(n))}
+        return {"plan.json": json.dumps(doc).encode()}
+    change = {"type": "aws_iam_access_key", "mode": "managed", "name": "k", "change": {
+        "actions": ["create"], "after": {"user": "u", "status": "Active"}, "after_unknown": {}}}
+    if kind == "huge-plan":
+        changes = [{**change, "address": f"aws_iam_access_key.k[{i}]", "index": i} for i in range(n)]
+        return {"plan.json": json.dumps({"format_version": "1.2", "resource_changes": changes}).encode()}
+    resources = {f"K{i}": {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": "u"}} for i in range(n)}
+    return {"template.json": json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}).encode()}

@@ -1,0 +1,74 @@
+"""Minimal reproductions of what the fuzz campaign found (bench/fuzz_campaign.py).
+
+Each one runs the real scan in-process and checks the contract of issue 5 on it;
+those whose fix belongs in files owned elsewhere are xfail with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from iacguard.options import ScanOptions
+from iacguard.scan import scan
+from tests.fuzz.harness import FIXTURES, check_scan, temp_tree
+
+CI_STACK = (FIXTURES / "cloudformation" / "CiStack.template.json").read_bytes()
+
+
+def _errors(tree: Path) -> list[str]:
+    return [e.message for e in scan([tree], ScanOptions()).errors]
+
+
+def test_template_with_one_byte_that_is_not_utf8_is_an_error_not_skipped() -> None:
+    # Found by a byte flip of the first "{": the template vanished from the scan.
+    with temp_tree({"CiStack.template.json": b"\xfb" + CI_STACK[1:]}) as tree:
+        check_scan(tree)
+        assert any("not valid UTF-8" in m for m in _errors(tree))
+
+
+def test_nested_foreach_of_thousands_is_refused_not_expanded() -> None:
+    # 5,000 x 5,000 nested Fn::ForEach items: cfn-lint tried to build 25 million resources (hang).
+    items = "[" + ",".join(f"i{i}" for i in range(5000)) + "]"
+    template = ("AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::LanguageExtensions\nResources:\n"
+                f"  Fn::ForEach::Outer:\n    - Y\n    - {items}\n    - Fn::ForEach::Inner:\n"
+                f"        - Z\n        - {items}\n        - K${{Y}}${{Z}}:\n"
+                "            Type: AWS::IAM::AccessKey\n            Properties:\n              UserName: bob\n")
+    with temp_tree({"template.yaml": template.encode()}) as tree:
+        check_scan(tree)
+        assert any("expands to 25000000 resources" in m for m in _errors(tree))
+
+
+def test_template_beyond_the_resource_quota_is_refused_quickly() -> None:
+    # 100,000 resources (7.5 MB of JSON): cfn-lint's decoder alone needs about a minute.
+    resources = {f"K{i}": {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": "u"}} for i in range(100_000)}
+    template = json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}).encode()
+    with temp_tree({"template.json": template}) as tree:
+        check_scan(tree)
+        assert any("the most CloudFormation accepts" in m for m in _errors(tree))
+    small = dict(list(resources.items())[:600])  # under 1 MB, over 500 resources
+    with temp_tree({"template.json": json.dumps({"Resources": small}).encode()}) as tree:
+        check_scan(tree)
+        assert any("600 resources" in m for m in _errors(tree))
+
+
+@pytest.mark.xfail(reason="iacguard/scan.py (load_data_file): a plan that is not valid JSON is dropped "
+                          "without an error; it should be a ScanError with the JSON error's line", strict=True)
+@pytest.mark.parametrize("content", [
+    b'{"format_version": "1.2", "resource_changes": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
+    (FIXTURES / "plans" / "count-two-keys" / "plan.json").read_bytes()[:500],  # truncated
+], ids=["deep", "truncated"])
+def test_plan_that_is_not_json_is_an_error(content: bytes) -> None:
+    with temp_tree({"plan.json": content}) as tree:
+        assert [Path(e.file).name for e in scan([tree], ScanOptions()).errors] == ["plan.json"]
+
+
+@pytest.mark.xfail(reason="iacguard/scan.py (load_data_file): same cause, found as a latin-1 byte "
+                          "in a plan (json.loads fails on the replacement character)", strict=True)
+def test_plan_with_a_stray_latin1_byte_is_an_error() -> None:
+    plan = (FIXTURES / "plans" / "count-two-keys" / "plan.json").read_bytes()
+    at = plan.index(b'"address"')
+    with temp_tree({"plan.json": plan[:at] + b"caf\xe9 " + plan[at:]}) as tree:
+        assert [Path(e.file).name for e in scan([tree], ScanOptions()).errors] == ["plan.json"]
