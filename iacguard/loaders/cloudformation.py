@@ -98,7 +98,10 @@ def fast_unit(text: str, display: str, overrides: Mapping[str, str], options: Sc
     if template is None or "Transform" in template:
         return None
     resources = template.get("Resources")
-    if isinstance(resources, dict) and (len(resources) > MAX_TEMPLATE_RESOURCES or has_for_each(resources)):
+    # has_for_each walks every node; a loop key is spelled out in the text unless escapes spell it
+    may_loop = "ForEach" in text or "\\" in text
+    if isinstance(resources, dict) and (len(resources) > MAX_TEMPLATE_RESOURCES or
+                                        (may_loop and has_for_each(resources))):
         return None
     conditions = template.get("Conditions")
     if isinstance(conditions, dict) and not all(isinstance(name, str) for name in conditions):

@@ -8,6 +8,7 @@ declines go through cfn-lint, so for them ``unit_from_text`` is cfn-lint's answe
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -234,6 +235,30 @@ ODD_RESOURCES = [
                          + [template(KEYS, KEYS.replace("Alice", "Other"), r) for r in ODD_RESOURCES])
 def test_odd_sections_give_the_same_answer(text):
     both_roads(text, "t.yaml")
+
+
+ODD_VALUES = [
+    "yes", "No", "on", "~", "0x1F", "0o17", "017", "1e5", "1.5e+3", ".inf", "2012-10-17", "12:30:45", "1_000",
+    "2001-12-14t21:59:43.10-05:00", "!Ref X", "!GetAtt A.B.C", "!Sub '${A}'", "!If [C, a, b]", "!Condition C",
+    "[a, b]", "{a: 1}", "''", '"\\u0041ctive"', "!!str 5", "!!int '7'", "!!binary aGVsbG8=", "!Foo", "! x",
+    "Active", "Inactive", "ALICE", "!Ref AWS::NoValue", "!Join ['', [a, !Ref P]]", "!Select [0, [a, b]]",
+]
+
+
+def test_mutated_templates_give_the_same_units():
+    """Values swapped for YAML 1.1 oddities and short tags in random places (seeded: reproducible)."""
+    sources = [p.read_text(encoding="utf-8-sig") for d in TEMPLATE_DIRS for p in templates(d)
+               if p.suffix != ".json"]
+    rng = random.Random(13)
+    fast = 0
+    for _ in range(300):
+        lines = rng.choice(sources).split("\n")
+        for _ in range(rng.randint(1, 3)):
+            at = rng.choice([i for i, line in enumerate(lines) if ": " in line and "#" not in line])
+            key, _, _ = lines[at].partition(": ")
+            lines[at] = f"{key}: {rng.choice(ODD_VALUES)}"
+        fast += both_roads("\n".join(lines), "m.yaml")[0] is not None
+    assert fast > 100
 
 
 def test_errors_keep_cfn_lints_line():
