@@ -25,8 +25,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--examples", type=int, default=200, help="inputs per round of each strategy")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for fuzz-failures/ and fuzz-campaign.json")
     args = parser.parse_args()
-    failures = OUT / "fuzz-failures"
+    out = args.out
+    failures = out / "fuzz-failures"
     failures.mkdir(parents=True, exist_ok=True)
     # Read by the suite at import time: random, bigger rounds, record instead of raise.
     os.environ.update(IACGUARD_FUZZ_EXAMPLES=str(args.examples), IACGUARD_FUZZ_RANDOM="1",
@@ -52,7 +54,7 @@ def main() -> int:
         summary = {"started": started, "elapsed_s": round(time.time() - started), "rounds": rounds,
                    "inputs": STATS["inputs"], "violating_inputs": STATS["violations"],
                    "distinct_failures": distinct, "inputs_per_test": per_test}
-        (OUT / "fuzz-campaign.json").write_text(json.dumps(summary, indent=2))
+        (out / "fuzz-campaign.json").write_text(json.dumps(summary, indent=2))
         print(json.dumps({k: summary[k] for k in ("elapsed_s", "inputs", "violating_inputs")}), flush=True)
     return 1 if STATS["violations"] else 0
 

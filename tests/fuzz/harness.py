@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -224,7 +225,8 @@ def contract_violations(tree: Path, result: ScanResult, peak_kb: int) -> list[Vi
 def _signature(violations: list[Violation]) -> str:
     # Deduplicates a campaign's saved failures: same clause + same message shape = same bug.
     first = violations[0]
-    shape = "".join(c if not c.isdigit() else "#" for c in first.detail)[:120]
+    detail = re.sub(r"/\S*iacguard-fuzz-\w+", "<tree>", first.detail)  # temp folder names differ
+    shape = "".join(c if not c.isdigit() else "#" for c in detail)[:120]
     return hashlib.sha1(f"{first.clause}:{shape}".encode()).hexdigest()[:12]
 
 
