@@ -80,7 +80,8 @@ def test_plan_with_a_stray_latin1_byte_is_an_error() -> None:
 @pytest.mark.parametrize("source", [
     'r{"a":{}}esource "aws_iam_access_key" "many" {\n  count = 3\n  user  = "greedy"\n}\n',
     'resource "aws_iam_access_key" "a" {\n  user = "u"\n}\n  x aws_iam_access_key {{{}}}\n',
-], ids=["garbage-before-block", "garbage-line-after-block"])
+    'count "aws_iam_access_key" "many" resource\r\n  { = 3\r\n  user  = "greedy"\r\n}\r\n',  # token swap
+], ids=["garbage-before-block", "garbage-line-after-block", "swapped-tokens"])
 def test_terraform_file_that_does_not_parse_is_never_clean(source: str) -> None:
     with temp_tree({"main.tf": source.encode()}) as tree:
         result = scan([tree], ScanOptions())
