@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -79,6 +80,7 @@ def _plan_verdicts(plan: dict[str, Any], plan_dir: Path) -> tuple[dict[str, str]
 class Outcome(NamedTuple):
     configs: int
     users: int
+    verdicts: Counter[str]  # HCL verdicts compared, by kind: a run of passes only would prove little
     problems: list[str]  # one text per disagreement, error or unfaithful split
 
 
@@ -99,12 +101,14 @@ def run_batch(configs: list[Config], first: int, work: Path, standalone: int) ->
         plan = whole.result()
 
     users = 0
+    verdicts: Counter[str] = Counter()
     problems: list[str] = []
     for name, config in zip(names, configs, strict=True):
         sub = split_plan(plan, name)
         from_hcl, hcl_errors = _verdicts(wrapper / name)
         from_plan, plan_errors = _plan_verdicts(sub, work / "split" / name)
         users += len(from_hcl.keys() | from_plan.keys())
+        verdicts.update(from_hcl.values())
         if hcl_errors or plan_errors:
             problems.append(f"{name}: errors HCL {hcl_errors} plan {plan_errors}\n{config.text()}")
         found = disagreements(from_hcl, from_plan)
@@ -117,7 +121,7 @@ def run_batch(configs: list[Config], first: int, work: Path, standalone: int) ->
                 problems.append(f"{name}: split plan differs from its own plan: verdicts {from_plan} vs "
                                 f"{own_verdicts}, changes {_key_changes(sub)} vs {_key_changes(own)}\n"
                                 f"{config.text()}")
-    return Outcome(len(configs), users, problems)
+    return Outcome(len(configs), users, verdicts, problems)
 
 
 def _mkdir(path: Path) -> Path:
@@ -135,13 +139,16 @@ def test_batched_plans_and_hcl_agree(tmp_path: Path, monkeypatch: pytest.MonkeyP
     if not os.environ.get("TF_PLUGIN_CACHE_DIR"):  # link the provider, not a 600 MB copy per init
         monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", str(_mkdir(tmp_path / "plugin-cache")))
     configs = draw_configurations(BATCH * BATCHES)
-    total = Outcome(0, 0, [])
+    total = Outcome(0, 0, Counter(), [])
     started = time.monotonic()
     for b in range(BATCHES):
         part = configs[b * BATCH:(b + 1) * BATCH]
         done = run_batch(part, b * BATCH, tmp_path / f"batch{b}", STANDALONE if b == 0 else 0)
-        total = Outcome(total.configs + done.configs, total.users + done.users, total.problems + done.problems)
-        print(f"\nbatch {b + 1}/{BATCHES}: {total.configs} configurations, {total.users} user verdicts, "
-              f"{len(total.problems)} problems, {time.monotonic() - started:.0f} s")
+        total = Outcome(total.configs + done.configs, total.users + done.users,
+                        total.verdicts + done.verdicts, total.problems + done.problems)
+        print(f"\nbatch {b + 1}/{BATCHES}: {total.configs} configurations, {total.users} user verdicts "
+              f"(HCL {dict(sorted(total.verdicts.items()))}), {len(total.problems)} problems, "
+              f"{time.monotonic() - started:.0f} s")
     assert total.configs == BATCH * BATCHES
+    assert total.verdicts["fail"] and total.verdicts["pass"], total.verdicts
     assert not total.problems, "\n\n".join(total.problems)
