@@ -60,11 +60,12 @@ def time_limit(seconds: int) -> Iterator[None]:
         raise ScanTimeout(f"no result after {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(seconds)
+    # Fires again every second: a raise that lands in a gc callback is swallowed ("Exception ignored").
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
