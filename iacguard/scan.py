@@ -127,6 +127,12 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions, result
     return [u for u in units if u is not None], errors
 
 
+def _looks_like_plan(text: str) -> bool:
+    head = text[:4096]
+    return '"format_version"' in head and any(
+        marker in text for marker in ('"resource_changes"', '"planned_values"', '"terraform_version"', '"values"'))
+
+
 def load_data_file(path: Path, options: ScanOptions, results: ResultCache) -> Unit | ScanError | None:
     """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither."""
     display = display_path(path)
@@ -143,7 +149,13 @@ def load_data_file(path: Path, options: ScanOptions, results: ResultCache) -> Un
     if (path.name.endswith(".json") and '"format_version"' in text) or path.name.endswith(".tfstate"):
         try:
             data = json.loads(text)
-        except (ValueError, RecursionError):
+        except json.JSONDecodeError as exc:
+            if _looks_like_plan(text):
+                return ScanError(display, exc.lineno, f"a Terraform plan or state that is not valid JSON: {exc.msg}")
+            data = None
+        except RecursionError:
+            if _looks_like_plan(text):
+                return ScanError(display, None, "a Terraform plan or state nested too deeply to read")
             data = None
         if data is not None:
             import iacguard.loaders.tfplan as tfplan

@@ -54,8 +54,6 @@ def test_template_beyond_the_resource_quota_is_refused_quickly() -> None:
         assert any("600 resources" in m for m in _errors(tree))
 
 
-@pytest.mark.xfail(reason="iacguard/scan.py (load_data_file): a plan that is not valid JSON is dropped "
-                          "without an error; it should be a ScanError with the JSON error's line", strict=True)
 @pytest.mark.parametrize("content", [
     b'{"format_version": "1.2", "resource_changes": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
     (FIXTURES / "plans" / "count-two-keys" / "plan.json").read_bytes()[:500],  # truncated
@@ -65,8 +63,6 @@ def test_plan_that_is_not_json_is_an_error(content: bytes) -> None:
         assert [Path(e.file).name for e in scan([tree], ScanOptions()).errors] == ["plan.json"]
 
 
-@pytest.mark.xfail(reason="iacguard/scan.py (load_data_file): same cause, found as a latin-1 byte "
-                          "in a plan (json.loads fails on the replacement character)", strict=True)
 def test_plan_with_a_stray_latin1_byte_is_an_error() -> None:
     plan = (FIXTURES / "plans" / "count-two-keys" / "plan.json").read_bytes()
     at = plan.index(b'"address"')
@@ -74,9 +70,6 @@ def test_plan_with_a_stray_latin1_byte_is_an_error() -> None:
         assert [Path(e.file).name for e in scan([tree], ScanOptions()).errors] == ["plan.json"]
 
 
-@pytest.mark.xfail(reason="iacguard/loaders/terraform (lead): a file python-hcl2 rejects is analysed without "
-                          "an error and the keys it declares vanish (exit 0); found by a byte flip and a "
-                          "duplicated line", strict=True)
 @pytest.mark.parametrize("source", [
     'r{"a":{}}esource "aws_iam_access_key" "many" {\n  count = 3\n  user  = "greedy"\n}\n',
     'resource "aws_iam_access_key" "a" {\n  user = "u"\n}\n  x aws_iam_access_key {{{}}}\n',

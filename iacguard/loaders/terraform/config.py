@@ -11,6 +11,9 @@ from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, p
 from iacguard.model import ScanError, Suppression
 from iacguard.suppressions import from_comments
 
+BLOCK_TYPES = {"terraform", "provider", "variable", "locals", "output", "module", "resource", "data",
+               "moved", "import", "removed", "check"}
+
 
 class Decl:
     """A top-level block of a file; its body is parsed the first time someone looks at it."""
@@ -25,6 +28,14 @@ class Decl:
         self._cache = cache
         self.type = block.type if block is not None else raw.type if raw is not None else ""
         self.labels = block.labels if block is not None else raw.labels if raw is not None else ()
+
+    @property
+    def line(self) -> int:
+        return self._block.line if self._block is not None else self._raw.line if self._raw is not None else 0
+
+    @property
+    def mentions_keys(self) -> bool:
+        return self._raw is not None and "aws_iam_access_key" in self._raw.text
 
     @property
     def block(self) -> Block:
@@ -111,7 +122,7 @@ class ParseCache:
                 raws = split_blocks(read_text(path))
             except OSError:
                 raws = None
-        if raws is not None:
+        if raws is not None and all(raw.type in BLOCK_TYPES for raw in raws):
             result = [Decl(path, raw=raw, cache=self) for raw in raws]
         else:
             parsed = self.blocks(path)
@@ -162,6 +173,12 @@ class ParseCache:
                 continue
             for decl in parsed:
                 labels = decl.labels
+                if decl.type not in BLOCK_TYPES:  # one error per file, as for a syntax error
+                    errors.append(ScanError(self.display(path), decl.line,
+                                            f'unsupported block type "{decl.type}" (Terraform rejects it)'))
+                    break
+                if decl.mentions_keys:
+                    decl.block  # noqa: B018 - parse now, so a broken block near a key is an error
                 if decl.type == "variable" and len(labels) == 1:
                     variables[labels[0]] = decl
                 elif decl.type == "locals":
