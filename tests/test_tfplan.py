@@ -15,6 +15,7 @@ from iacguard.checks.aws130iam13 import check_unit
 from iacguard.loaders.tfplan import detect, load_plan
 from iacguard.model import AccessKey, Finding, Unit
 from iacguard.options import ScanOptions
+from iacguard.scan import scan
 
 PLANS = Path(__file__).parent / "fixtures" / "plans"
 
@@ -288,3 +289,27 @@ def test_mangled_plans_never_raise(name: str, data: st.DataObject) -> None:
         return
     unit = load_plan(PLANS / name, name, doc, ScanOptions())
     check_unit(unit)
+
+
+
+@pytest.mark.terraform
+@pytest.mark.skipif(terraform_available() is not None, reason=str(terraform_available()))
+def test_a_key_whose_user_is_one_of_several_warns_each_candidate(tmp_path: Path) -> None:
+    # { a = alice.id, b = bob.id } in a module for_each: the plan lists both references but not
+    # which key is whose, so a user with another key warns instead of passing silently.
+    root = tmp_path / "root"
+    (root / "mod").mkdir(parents=True)
+    (root / "mod" / "main.tf").write_text(
+        'variable "user_name" {}\nresource "aws_iam_access_key" "k" {\n  user = var.user_name\n}\n')
+    (root / "main.tf").write_text(
+        'resource "aws_iam_user" "alice" {\n  name = "alice"\n}\n'
+        'resource "aws_iam_user" "bob" {\n  name = "bob"\n}\n'
+        'resource "aws_iam_access_key" "extra" {\n  user = aws_iam_user.alice.name\n}\n'
+        'module "m" {\n  source    = "./mod"\n'
+        '  for_each  = { a = aws_iam_user.alice.id, b = aws_iam_user.bob.id }\n  user_name = each.value\n}\n')
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(plan_json(root, tmp_path / "work")))
+    result = scan([plan], ScanOptions())
+    verdicts = {f.user: f.verdict for f in result.findings}
+    assert verdicts.get("alice") in ("fail", "warn"), verdicts
+    assert verdicts.get("alice") != "pass"

@@ -242,6 +242,16 @@ class _Resolver:
         self.config = config
         self.variables = variables
 
+    def candidates_of(self, inst: Instance) -> list[UserId]:
+        """The users an ambiguous key may belong to ({ a = alice.id, b = bob.id } in a for_each)."""
+        res = _config_resource(self.config, inst.module, inst.mode, inst.type, inst.name)
+        if res is None:
+            return []
+        refs = _expression_refs(_obj(res.get("expressions")).get("user"))[0]
+        for_each = _expression_refs(res.get("for_each_expression"))[0]
+        found = self._resolve(refs, inst.module, inst.key, for_each, depth=0)
+        return list(found.values()) if len(found) > 1 else []
+
     def user_of(self, inst: Instance) -> tuple[UserId | None, str]:
         """(user, how it was found) for a key whose user is not in the plan."""
         res = _config_resource(self.config, inst.module, inst.mode, inst.type, inst.name)
@@ -320,9 +330,12 @@ class _Resolver:
                        depth: int) -> dict[str, UserId]:
         candidates = [i for i in self.instances
                       if i.module == path and i.mode == mode and i.type == USER_TYPE and i.name == name]
-        if index is not None or context_key is not None:
-            wanted = index if index is not None else context_key
-            candidates = [i for i in candidates if i.key == wanted]
+        if index is not None:
+            candidates = [i for i in candidates if i.key == index]
+        elif context_key is not None and any(i.key is not None for i in candidates):
+            # each.key names the user's instance only when the user resource is itself
+            # expanded; in a map literal ({ x = aws_iam_user.alice.id }) the key is the map's.
+            candidates = [i for i in candidates if i.key == context_key]
         if len(candidates) != 1:
             return {}  # no instance (a branch not taken) or several we cannot choose between
         user = candidates[0]
@@ -522,6 +535,13 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
             status, why_status = "Unknown", "unexpected plan action"
         location = locator.find(inst.module, inst.mode, inst.type, inst.name)
         user, why_user = _key_user(inst, resolver, ids, addresses, sensitive)
+        candidates = resolver.candidates_of(inst) if user is None else []
+        if candidates:
+            # The plan does not say which: the key may belong to each of them (a warn, never a silent pass).
+            for candidate in candidates:
+                keys.append(AccessKey(inst.address, candidate, "Unknown", KeyCount(0, 1), location,
+                                      ", ".join(r for r in (reason, why_user) if r), user_location(candidate)))
+            continue
         if user is None:
             user = UserId(None, f"{inst.address}.user")
             notes.append(Note(display, f"{inst.address}: {why_user}; its keys are counted on their own",

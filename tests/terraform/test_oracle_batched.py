@@ -170,8 +170,6 @@ MODULE_MAP_OF_USER_ID = Config({
 })
 
 
-@pytest.mark.xfail(strict=True, reason="tfplan resolver: each.value of a module for_each map literal is "
-                   "looked up as the user's own instance key (lead's fix pending)")
 def test_module_for_each_map_of_user_id(tmp_path: Path) -> None:
     root = tmp_path / "root"
     write_files(root, MODULE_MAP_OF_USER_ID.files)
