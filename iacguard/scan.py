@@ -128,8 +128,7 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions, result
 
 
 def _looks_like_plan(text: str) -> bool:
-    head = text[:4096]
-    return '"format_version"' in head and any(
+    return '"format_version"' in text and any(
         marker in text for marker in ('"resource_changes"', '"planned_values"', '"terraform_version"', '"values"'))
 
 
@@ -149,9 +148,11 @@ def load_data_file(path: Path, options: ScanOptions, results: ResultCache) -> Un
     if (path.name.endswith(".json") and '"format_version"' in text) or path.name.endswith(".tfstate"):
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:
             if _looks_like_plan(text):
-                return ScanError(display, exc.lineno, f"a Terraform plan or state that is not valid JSON: {exc.msg}")
+                line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+                message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                return ScanError(display, line, f"a Terraform plan or state that is not valid JSON: {message}")
             data = None
         except RecursionError:
             if _looks_like_plan(text):

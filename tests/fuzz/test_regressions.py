@@ -79,3 +79,11 @@ def test_terraform_file_that_does_not_parse_is_never_clean(source: str) -> None:
     with temp_tree({"main.tf": source.encode()}) as tree:
         result = scan([tree], ScanOptions())
         assert [Path(e.file).name for e in result.errors] == ["main.tf"]
+
+
+def test_broken_plan_whose_format_version_is_far_from_the_start_is_an_error() -> None:
+    # Campaign find: duplicated lines pushed "format_version" past the first 4 KiB of a broken plan.
+    plan = (FIXTURES / "plans" / "count-two-keys" / "plan.json").read_bytes()
+    padded = b'{\n "pad": "' + b"x" * 5000 + b'",\n' + plan[1:600]
+    with temp_tree({"plan.json": padded}) as tree:
+        assert [Path(e.file).name for e in scan([tree], ScanOptions()).errors] == ["plan.json"]
