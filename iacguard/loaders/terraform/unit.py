@@ -94,10 +94,6 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
     return instance.access_keys(), ctx
 
 
-def load_unit(root: Path, cache: ParseCache, options: ScanOptions, display: Callable[[Path], str]) -> Unit:
-    return load_unit_and_inputs(root, cache, options, display)[0]
-
-
 def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, display: Callable[[Path], str]
                          ) -> tuple[Unit, set[Path], set[Path]]:
     """The unit, and the files and directories it was computed from (for the result cache)."""
