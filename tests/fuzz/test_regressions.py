@@ -87,3 +87,17 @@ def test_broken_plan_whose_format_version_is_far_from_the_start_is_an_error() ->
     padded = b'{\n "pad": "' + b"x" * 5000 + b'",\n' + plan[1:600]
     with temp_tree({"plan.json": padded}) as tree:
         assert [Path(e.file).name for e in scan([tree], ScanOptions()).errors] == ["plan.json"]
+
+
+@pytest.mark.parametrize("source", [
+    # Campaign find (token swap): a resource block with three labels was ignored without a word.
+    'resource "aws_iam_user" "app" name\n  { = "app"\n}\nresource "aws_iam_access_key" "app" {\n'
+    "  user = aws_iam_user.app.name\n}\n",
+    # A broken block that no key refers to, in a file that declares a key.
+    'resource "aws_s3_bucket" "b" {\n  bucket = = "x"\n}\nresource "aws_iam_access_key" "k" {\n  user = "u"\n}\n',
+], ids=["three-labels", "broken-neighbour"])
+def test_a_file_that_declares_a_key_is_never_silently_half_read(source: str) -> None:
+    with temp_tree({"main.tf": source.encode()}) as tree:
+        errors = scan([tree], ScanOptions()).errors
+        assert [(Path(e.file).name, e.line) for e in errors][:1] in ([("main.tf", 1)], [("main.tf", 2)])
+        assert len(errors) == 1

@@ -11,8 +11,9 @@ from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, p
 from iacguard.model import ScanError, Suppression
 from iacguard.suppressions import from_comments
 
-BLOCK_TYPES = {"terraform", "provider", "variable", "locals", "output", "module", "resource", "data",
-               "moved", "import", "removed", "check"}
+# Top-level block types Terraform accepts, with their number of labels.
+BLOCK_TYPES = {"terraform": 0, "provider": 1, "variable": 1, "locals": 0, "output": 1, "module": 1,
+               "resource": 2, "data": 2, "moved": 0, "import": 0, "removed": 0, "check": 1}
 
 
 class Decl:
@@ -32,10 +33,6 @@ class Decl:
     @property
     def line(self) -> int:
         return self._block.line if self._block is not None else self._raw.line if self._raw is not None else 0
-
-    @property
-    def mentions_keys(self) -> bool:
-        return self._raw is not None and "aws_iam_access_key" in self._raw.text
 
     @property
     def block(self) -> Block:
@@ -97,16 +94,17 @@ class ParseCache:
 
     def parse_raw(self, path: Path, raw: RawBlock) -> Block:
         """Parse one block cut from a file; a syntax error is recorded for the file, with its line."""
+        problem: ScanError | None = None
         try:
             parsed = parse_hcl(raw.text)
         except SyntaxProblem as exc:
-            line = raw.line + (exc.line - 1 if exc.line else 0)
-            self.lazy_errors.setdefault(path, []).append(ScanError(self.display(path), line, exc.message))
+            problem = ScanError(self.display(path), raw.line + (exc.line - 1 if exc.line else 0), exc.message)
             parsed = []
         except RecursionError:
-            self.lazy_errors.setdefault(path, []).append(
-                ScanError(self.display(path), raw.line, "nested too deeply to parse"))
+            problem = ScanError(self.display(path), raw.line, "nested too deeply to parse")
             parsed = []
+        if problem is not None and path not in self.lazy_errors:  # one error per file, as for a whole parse
+            self.lazy_errors[path] = [problem]
         if len(parsed) != 1:
             return Block(raw.type, raw.labels, {}, (), raw.line, raw.line + raw.text.count("\n"))
         return _shift(parsed[0], raw.line - 1)
@@ -124,6 +122,11 @@ class ParseCache:
                 raws = None
         if raws is not None and all(raw.type in BLOCK_TYPES for raw in raws):
             result = [Decl(path, raw=raw, cache=self) for raw in raws]
+            if any(raw.type == "resource" and raw.labels[:1] == ("aws_iam_access_key",) for raw in raws):
+                # A file that declares a key is parsed whole, so any syntax error in it is reported;
+                # files that declare none are parsed only as far as an evaluation asks.
+                for decl in result:
+                    decl.block  # noqa: B018
         else:
             parsed = self.blocks(path)
             result = parsed if isinstance(parsed, ScanError) else [Decl(path, block=b) for b in parsed]
@@ -177,8 +180,11 @@ class ParseCache:
                     errors.append(ScanError(self.display(path), decl.line,
                                             f'unsupported block type "{decl.type}" (Terraform rejects it)'))
                     break
-                if decl.mentions_keys:
-                    decl.block  # noqa: B018 - parse now, so a broken block near a key is an error
+                if len(labels) != BLOCK_TYPES[decl.type]:
+                    errors.append(ScanError(self.display(path), decl.line,
+                                            f'a "{decl.type}" block takes {BLOCK_TYPES[decl.type]} label(s), '
+                                            f"not {len(labels)} (Terraform rejects it)"))
+                    break
                 if decl.type == "variable" and len(labels) == 1:
                     variables[labels[0]] = decl
                 elif decl.type == "locals":

@@ -128,7 +128,8 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
                  f"{combos} combinations, more than {options.limits.max_scenarios}: counted as ranges")
     files = tuple(sorted({display(p) for p in ctx.files}))
     for path in sorted(ctx.files):
-        ctx.errors.extend(e for e in cache.lazy_errors.get(path, ()) if e not in ctx.errors)
+        if not any(e.file == display(path) for e in ctx.errors):  # one error per file
+            ctx.errors.extend(cache.lazy_errors.get(path, ()))
     unit = Unit(
         name=display(root),
         kind="terraform",
