@@ -101,3 +101,11 @@ def test_a_file_that_declares_a_key_is_never_silently_half_read(source: str) -> 
         errors = scan([tree], ScanOptions()).errors
         assert [(Path(e.file).name, e.line) for e in errors][:1] in ([("main.tf", 1)], [("main.tf", 2)])
         assert len(errors) == 1
+
+
+def test_key_blocks_swallowed_by_a_broken_variable_block_are_an_error() -> None:
+    # Campaign find: a byte flip inside a variable block made the keys after it part of that block.
+    source = ('variable "key_status" {\n  type    = string\n  defa^lt = null {\n  user   = "dave"\n'
+              '}\nresource "aws_iam_access_key" "d" {\n  user   = "dave"\n}\n}\n')
+    with temp_tree({"main.tf": source.encode()}) as tree:
+        assert [Path(e.file).name for e in scan([tree], ScanOptions()).errors] == ["main.tf"]

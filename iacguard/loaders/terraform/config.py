@@ -122,8 +122,8 @@ class ParseCache:
                 raws = None
         if raws is not None and all(raw.type in BLOCK_TYPES for raw in raws):
             result = [Decl(path, raw=raw, cache=self) for raw in raws]
-            if any(raw.type == "resource" and raw.labels[:1] == ("aws_iam_access_key",) for raw in raws):
-                # A file that declares a key is parsed whole, so any syntax error in it is reported;
+            if any("aws_iam_access_key" in raw.text for raw in raws):
+                # A file that mentions a key is parsed whole, so any syntax error in it is reported;
                 # files that declare none are parsed only as far as an evaluation asks.
                 for decl in result:
                     decl.block  # noqa: B018
