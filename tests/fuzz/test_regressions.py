@@ -109,3 +109,12 @@ def test_key_blocks_swallowed_by_a_broken_variable_block_are_an_error() -> None:
               '}\nresource "aws_iam_access_key" "d" {\n  user   = "dave"\n}\n}\n')
     with temp_tree({"main.tf": source.encode()}) as tree:
         assert [Path(e.file).name for e in scan([tree], ScanOptions()).errors] == ["main.tf"]
+
+
+def test_broken_block_in_the_root_module_is_an_error_even_when_it_names_no_key() -> None:
+    # Campaign find: a byte flip turned aws_iam_access_key into aws_ia_access_key and broke its body.
+    source = ('resource "aws_iam_access_key" "a" {\n  user = "svc"\n}\n'
+              'resource "aws_ia_access_key" "extra" {\n  user  \xad "svc"\n}\n')
+    with temp_tree({"root/main.tf": b'resource "aws_iam_access_key" "a" {\n  user = "svc"\n}\n',
+                    "root/extra.tf": source.split("}\n", 1)[1].encode()}) as tree:
+        assert [Path(e.file).name for e in scan([tree / "root"], ScanOptions()).errors] == ["extra.tf"]

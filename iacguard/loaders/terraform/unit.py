@@ -88,6 +88,10 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
               display: Callable[[Path], str], manifest: dict[str, Path]) -> tuple[list[AccessKey], UnitContext]:
     ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries)
     config = cache.config(root)
+    for path in config.files:  # the root module is read whole: a syntax error in it is always reported
+        entries = cache.entries(path)
+        for decl in entries if isinstance(entries, list) else []:
+            decl.block  # noqa: B018
     ctx.errors.extend(config.errors)
     ctx.files.update(config.files)
     instance = ModuleInstance(ctx, config, "", "", values.get, (root.resolve(),))
