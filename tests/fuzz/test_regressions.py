@@ -118,3 +118,17 @@ def test_broken_block_in_the_root_module_is_an_error_even_when_it_names_no_key()
     with temp_tree({"root/main.tf": b'resource "aws_iam_access_key" "a" {\n  user = "svc"\n}\n',
                     "root/extra.tf": source.split("}\n", 1)[1].encode()}) as tree:
         assert [Path(e.file).name for e in scan([tree / "root"], ScanOptions()).errors] == ["extra.tf"]
+
+
+def test_broken_block_in_a_called_module_is_an_error_even_when_no_evaluation_needs_it() -> None:
+    # The last by-design silence: a local module's file that names no key was parsed only as far as an
+    # evaluation asked, so a broken output block nobody reads went unreported.
+    files = {
+        "root/main.tf": b'module "svc" {\n  source = "../svc"\n}\n',
+        "svc/main.tf": b'resource "aws_iam_access_key" "a" {\n  user = "svc"\n}\n',
+        "svc/outputs.tf": b'output "unused" {\n  value = = 1\n}\n',
+    }
+    with temp_tree(files) as tree:
+        check_scan(tree)
+        errors = scan([tree], ScanOptions()).errors
+        assert [(Path(e.file).name, e.line) for e in errors] == [("outputs.tf", 2)]

@@ -88,14 +88,17 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
               display: Callable[[Path], str], manifest: dict[str, Path]) -> tuple[list[AccessKey], UnitContext]:
     ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries)
     config = cache.config(root)
-    for path in config.files:  # the root module is read whole: a syntax error in it is always reported
-        entries = cache.entries(path)
-        for decl in entries if isinstance(entries, list) else []:
-            decl.block  # noqa: B018
     ctx.errors.extend(config.errors)
     ctx.files.update(config.files)
     instance = ModuleInstance(ctx, config, "", "", values.get, (root.resolve(),))
-    return instance.access_keys(), ctx
+    keys = instance.access_keys()
+    # Every file of every module the unit reads is parsed whole, so a syntax error anywhere in it is
+    # reported (evaluation alone parses only the blocks it needs).
+    for path in sorted(ctx.files):
+        entries = cache.entries(path)
+        for decl in entries if isinstance(entries, list) else []:
+            decl.block  # noqa: B018
+    return keys, ctx
 
 
 def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, display: Callable[[Path], str]
