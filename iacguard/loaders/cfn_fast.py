@@ -2,7 +2,8 @@
 
 cfn-lint's decoder wraps every string, list and dict in a class carrying its
 source marks, which is slow to build, and ``import cfnlint`` alone takes about a
-second.  iacguard needs only the lines of resource keys.  So PyYAML's C parser
+second.  iacguard needs only the lines of resource keys (and of the keys inside
+``Fn::ForEach`` loops, which become resource keys).  So PyYAML's C parser
 composes the node tree and this module builds plain values from it with
 cfn-lint's rules: short-form tags become one-key dicts (``!Ref X`` ->
 ``{"Ref": "X"}``, ``!GetAtt A.B`` -> ``{"Fn::GetAtt": ["A", "B"]}``, any other
@@ -17,6 +18,7 @@ caller then decodes with cfn-lint, which also words the error.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -28,6 +30,12 @@ _SEQ = "tag:yaml.org,2002:seq"
 # Implicit scalar types of YAML 1.1 (``2012-10-17`` is a date); built by PyYAML's own constructors.
 _SCALARS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
 _UNPREFIXED = ("Ref", "Condition")  # cfn-lint: every other short tag gets "Fn::"
+
+
+# Where an anchor can start (PyYAML: "&" then letters, digits, "-" or "_" at the start of a node); it
+# also matches some text inside strings, which only sends those templates to cfn-lint.  `Key&{Name}`
+# (a Fn::ForEach key) is a plain scalar.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[\w-]", re.MULTILINE)
 
 
 class _Loader(yaml.CSafeLoader):
@@ -46,7 +54,7 @@ class MarkedKey(str):
 
 def decode(text: str) -> dict[str, Any] | None:
     """The template as cfn-lint would decode it (marks on resource keys only), or None: ask cfn-lint."""
-    if "&" in text:
+    if "&" in text and _ANCHOR.search(text):
         # An anchor: cfn-lint bounds alias expansion and records aliases; leave both to it.
         return None
     loader = _Loader(text)
@@ -67,7 +75,7 @@ class _Builder:
     def __init__(self, loader: _Loader) -> None:
         self.loader = loader
 
-    def value(self, node: Node) -> Any:
+    def value(self, node: Node, marked: bool = False) -> Any:
         tag = node.tag
         if isinstance(node, ScalarNode):
             if tag == _STR:
@@ -75,15 +83,15 @@ class _Builder:
             if tag in _SCALARS:
                 return self.loader.yaml_constructors[tag](self.loader, node)
         elif tag == _MAP and isinstance(node, MappingNode):
-            return self.mapping(node)
+            return self.mapping(node, marked=marked, deep=marked)
         elif tag == _SEQ and isinstance(node, SequenceNode):
-            return [self.value(item) for item in node.value]
+            return [self.value(item, marked) for item in node.value]
         if tag.startswith("!"):
             return self.short_form(tag[1:], node)
         raise _Fallback(tag)
 
     def mapping(self, node: MappingNode, top: bool = False, marked: bool = False,
-                unique: bool = True) -> dict[Any, Any]:
+                unique: bool = True, deep: bool = False) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag not in (_STR, *_SCALARS):
@@ -96,6 +104,9 @@ class _Builder:
                 key.start_mark = key_node.start_mark
             if top and key == "Resources" and isinstance(value_node, MappingNode) and value_node.tag == _MAP:
                 result[key] = self.mapping(value_node, marked=True)
+            elif deep or (marked and isinstance(key, str) and key.startswith("Fn::ForEach::")):
+                # Keys a loop generates resources from keep their lines, as cfn-lint's do.
+                result[key] = self.value(value_node, marked=True)
             else:
                 result[key] = self.value(value_node)
         return result

@@ -110,3 +110,145 @@ def _identifiers_used(node: Any, outer: Mapping[str, bool]) -> set[str]:
         for item in node:
             found |= _identifiers_used(item, outer)
     return found
+
+
+# --- AWS::LanguageExtensions without cfn-lint -----------------------------------------------------
+# cfn-lint's transform (cfnlint/template/transforms/_language_extensions.py) done the same way for
+# the templates where that can be exact; anything else declines (None) and goes to cfn-lint, which
+# also words the errors.  The equivalence is tested template by template (tests/cloudformation).
+
+_SUB_VARIABLE = re.compile(r"\${\s*([^!\s].*?)\s*}")  # cfn-lint's REGEX_SUB_PARAMETERS
+_AMPERSAND_VARIABLE = re.compile(r"&{\s*[^!\s].*?\s*}")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9]+$")
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-zA-Z]+")
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+SAM = "AWS::Serverless-2016-10-31"
+# cfn-lint resolves these during the transform with rules of its own: left to it.
+_DECLINED_FUNCTIONS = ("Fn::FindInMap", "Fn::ToJsonString")
+
+
+class _Decline(Exception):
+    """cfn-lint would do something here that this module does not reproduce (or report an error)."""
+
+
+def expand_transforms(template: dict[str, Any]) -> dict[str, Any] | None:
+    """The template as cfn-lint's Template.transform() leaves it, or None (ask cfn-lint).
+
+    Handles a Transform of AWS::LanguageExtensions and/or SAM without Globals (cfn-lint only merges
+    Globals for SAM); call prepare() first so that every collection is a list of strings.
+    """
+    declared = template.get("Transform")
+    names = declared if isinstance(declared, list) else [declared]
+    if not names or not all(name in (LANGUAGE_EXTENSIONS, SAM) for name in names):
+        return None
+    if SAM in names and "Globals" in template:
+        return None
+    if LANGUAGE_EXTENSIONS not in names:
+        return template
+    try:
+        if _mentions(template, _DECLINED_FUNCTIONS):
+            return None
+        expanded = _expand(template, {})
+    except (_Decline, RecursionError):
+        return None
+    return expanded if isinstance(expanded, dict) else None
+
+
+def _mentions(node: Any, names: tuple[str, ...]) -> bool:
+    if isinstance(node, dict):
+        return any(k in names or _mentions(v, names) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_mentions(item, names) for item in node)
+    return False
+
+
+def _substitute(text: Any, params: Mapping[str, str]) -> tuple[bool, Any]:
+    """(whether no variable is left, the text with loop identifiers replaced): cfn-lint's rules."""
+    if not isinstance(text, str):
+        raise _Decline("a non-string where cfn-lint substitutes")
+    if not (_SUB_VARIABLE.search(text) or _AMPERSAND_VARIABLE.search(text)):
+        return True, text
+    new = str(text)
+    for name, item in params.items():
+        new = new.replace("${" + name + "}", item).replace("&{" + name + "}", _NOT_ALPHANUMERIC.sub("", item))
+    if hasattr(text, "start_mark"):
+        marked = type(text)(new)
+        marked.start_mark = text.start_mark  # type: ignore[attr-defined]
+        new = marked
+    return not (_SUB_VARIABLE.search(new) or _AMPERSAND_VARIABLE.search(new)), new
+
+
+def _expand(item: Any, params: dict[str, str]) -> Any:
+    if isinstance(item, list):
+        return [_expand(value, params) for value in item]
+    if not isinstance(item, dict):
+        return item
+    obj = dict(item)
+    if params:
+        for key, value in item.items():
+            _, new_key = _substitute(key, params)
+            if new_key != key:
+                del obj[key]
+                obj[new_key] = value
+    for key, value in list(obj.items()):
+        if not isinstance(key, str):
+            raise _Decline("a key that is not a string")  # cfn-lint's pattern match fails on it
+        if _FOR_EACH.match(key):
+            identifier, collection, body = _loop_parts(value)
+            for element in collection:
+                flattened = _expand(body, {**params, identifier: element})
+                for out_key, out_value in flattened.items():
+                    if out_key in obj:
+                        raise _Decline("duplicate key after expansion")  # cfn-lint: an error
+                    obj[out_key] = out_value
+            del obj[key]
+        elif key == "Fn::GetAtt":
+            if isinstance(value, (list, str)):
+                obj[key] = _expand(value, params)
+        elif key == "Fn::Sub":
+            if isinstance(value, str):
+                only_text, obj[key] = _substitute(value, params)
+                if only_text:
+                    return obj[key]
+            if isinstance(value, list):
+                if not value:
+                    raise _Decline("empty Fn::Sub")
+                only_text, first = _substitute(value[0], params)
+                if only_text:
+                    return first
+                rest = [_expand(value[1], params)] if len(value) == 2 else value[1:]
+                obj[key] = [first, *rest]
+        elif key == "Ref":
+            if isinstance(value, str):
+                if value in params:
+                    return params[value]
+            elif isinstance(value, dict):
+                resolved = _expand(value, params)
+                if isinstance(resolved, str) and resolved in params:
+                    return params[resolved]
+                obj[key] = resolved
+        elif key == "Fn::If":
+            if isinstance(value, list) and len(value) == 3:
+                obj[key] = [value[0], _expand(value[1], params), _expand(value[2], params)]
+        else:
+            expanded = _expand(value, params)
+            if expanded is None:
+                del obj[key]
+            else:
+                obj[key] = expanded
+    return obj
+
+
+def _loop_parts(value: Any) -> tuple[str, list[str], dict[str, Any]]:
+    """A loop cfn-lint expands without help: an identifier, a non-empty list of plain strings, a body."""
+    if not (isinstance(value, list) and len(value) == 3):
+        raise _Decline("malformed loop")
+    identifier, collection, body = value
+    if not (isinstance(identifier, str) and _IDENTIFIER.match(identifier)):
+        raise _Decline("identifier")
+    if not (isinstance(collection, list) and collection and
+            all(isinstance(x, str) and x and "\\" not in x and "{" not in x for x in collection)):
+        raise _Decline("collection")
+    if not isinstance(body, dict):
+        raise _Decline("body")
+    return identifier, collection, body

@@ -1,12 +1,13 @@
 """CloudFormation templates (plain, SAM, CDK output): detect, decode, build the Unit.
 
 Two roads give the same Unit.  Most templates take the fast one: cfn_fast
-decodes them as cfn-lint would, and nothing of cfn-lint is needed because they
-have no ``Transform``, no ``Fn::ForEach`` and no condition without a value on
-their keys.  The others, and every template cfn_fast cannot decode exactly (parse
-errors, duplicate keys, anchors), go through cfn-lint's decoder (its error
-messages and lines) and its Template (SAM Globals, ``Fn::ForEach`` expansion,
-condition solver).  ``import cfnlint`` costs about a second, so it happens
+decodes them as cfn-lint would, cfn_foreach expands ``Fn::ForEach`` as cfn-lint's
+transform would, and nothing of cfn-lint is needed because they have no
+condition without a value on their keys.  The others, and every template the
+fast road cannot treat exactly (parse errors, duplicate keys, anchors, SAM
+Globals, ``Fn::FindInMap`` under the language extensions, loops over unresolved
+collections), go through cfn-lint's decoder (its error messages and lines) and
+its Template (transforms, condition solver).  ``import cfnlint`` costs about a second, so it happens
 lazily, only on that road.
 """
 
@@ -19,8 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from iacguard.loaders import cfn_fast
-from iacguard.loaders.cfn_foreach import MAX_TEMPLATE_RESOURCES, has_for_each, largest_expansion, prepare
-from iacguard.loaders.cfn_unit import KEY_TYPE, NeedsSolver, line_of, unit_from_dict, unit_from_template
+from iacguard.loaders.cfn_foreach import (
+    MAX_TEMPLATE_RESOURCES,
+    expand_transforms,
+    has_for_each,
+    largest_expansion,
+    prepare,
+)
+from iacguard.loaders.cfn_unit import KEY_TYPE, Loop, NeedsSolver, line_of, unit_from_dict, unit_from_template
 from iacguard.loaders.cfn_values import parameter_values
 from iacguard.model import ScanError, Unit, plain
 from iacguard.options import ScanOptions
@@ -95,19 +102,31 @@ def unit_from_text(
 def fast_unit(text: str, display: str, overrides: Mapping[str, str], options: ScanOptions) -> Unit | None:
     """The Unit without cfn-lint, or None when the template needs it (cfnlint_unit then gives the same answer)."""
     template = cfn_fast.decode(text)
-    if template is None or "Transform" in template:
+    if template is None:
         return None
     resources = template.get("Resources")
     # has_for_each walks every node; a loop key is spelled out in the text unless escapes spell it
-    may_loop = "ForEach" in text or "\\" in text
-    if isinstance(resources, dict) and (len(resources) > MAX_TEMPLATE_RESOURCES or
-                                        (may_loop and has_for_each(resources))):
+    may_loop = ("ForEach" in text or "\\" in text) and has_for_each(resources)
+    loops: dict[str, Loop] = {}
+    if "Transform" in template:
+        if may_loop:  # as cfnlint_unit does: our values in the collections, the quota before expansion
+            loops = prepare(template, parameter_values(template, overrides))
+            biggest = largest_expansion(template.get("Resources"))
+            if biggest is not None and biggest[1] > MAX_TEMPLATE_RESOURCES:
+                return None
+        expanded = expand_transforms(template)
+        if expanded is None:
+            return None
+        template = expanded
+        resources = template.get("Resources")
+        may_loop = may_loop and has_for_each(resources)  # left unexpanded: cfn-lint words the error
+    if isinstance(resources, dict) and (len(resources) > MAX_TEMPLATE_RESOURCES or may_loop):
         return None
     conditions = template.get("Conditions")
     if isinstance(conditions, dict) and not all(isinstance(name, str) for name in conditions):
         return None  # cfn-lint's Template fails on such a name (YAML reads `On:` as true): its error, then
     try:
-        return plain(unit_from_dict(template, display, overrides, options.limits))
+        return plain(unit_from_dict(template, display, overrides, options.limits, loops))
     except NeedsSolver:
         return None
 

@@ -53,9 +53,9 @@ def test_fixtures_and_examples_give_the_same_units_on_both_roads():
         fast, _ = both_roads(path.read_text(encoding="utf-8-sig"), path.name)
         if fast is not None:
             fast_names.add(path.name)
-    # Plain templates skip cfn-lint; transforms, loops and free conditions do not.
-    assert {"literal_users.yaml", "ref_user.json", "sub_join.yaml", "fail.yaml"} <= fast_names
-    assert not {"sam.yaml", "foreach.yaml", "pass.yaml", "broken.yaml", "duplicate.json"} & fast_names
+    # Plain templates and Fn::ForEach loops skip cfn-lint; SAM Globals, free conditions and errors do not.
+    assert {"literal_users.yaml", "ref_user.json", "sub_join.yaml", "fail.yaml", "foreach.yaml"} <= fast_names
+    assert not {"sam.yaml", "pass.yaml", "broken.yaml", "duplicate.json"} & fast_names
 
 
 def test_generated_corpus_gives_the_same_units_on_both_roads(tmp_path):
@@ -81,6 +81,110 @@ KEYS = """\
       Type: AWS::IAM::AccessKey
       Properties: {UserName: alice}
 """
+
+LE = "Transform: AWS::LanguageExtensions\n"
+# Fn::ForEach as cfn-lint's transform expands it: (name, resources, more head, whether the fast road takes it).
+FOR_EACH = [
+    ("literal", """\
+        Fn::ForEach::Keys:
+          - Suffix
+          - [Primary, Secondary]
+          - Key${Suffix}: {Type: AWS::IAM::AccessKey, Properties: {UserName: alice}}
+        """, "", True),
+    ("nested-ampersand-sub-ref-if", """\
+        Fn::ForEach::Users:
+          - U
+          - [a-1, b.2]
+          - Fn::ForEach::Keys:
+              - N
+              - [x, "y"]
+              - Key&{U}${N}:
+                  Type: AWS::IAM::AccessKey
+                  Properties:
+                    UserName: !Sub "svc-${U}"
+                    Status: !If [IsOn, !Ref N, Inactive]
+                    Serial: !Sub ["${U}-${X}", {X: !Ref N}]
+                    Other: !Sub ["${U}", {X: 1}, 3]
+                    Empty: ~
+        User:
+          Type: AWS::IAM::User
+          Properties: {UserName: !Sub "plain"}
+        """, "Conditions: {IsOn: !Equals [a, a]}\n", True),
+    ("collection-from-parameters", """\
+        Fn::ForEach::Keys:
+          - Name
+          - !Ref Names
+          - ${Name}Key: {Type: AWS::IAM::AccessKey, Properties: {UserName: !Ref Owner}}
+        """, "Parameters: {Names: {Type: CommaDelimitedList, Default: 'a,b'}, Owner: {Type: String}}\n", True),
+    ("unknown-collection", """\
+        Fn::ForEach::Keys:
+          - Name
+          - !Ref Names
+          - ${Name}Key: {Type: AWS::IAM::AccessKey, Properties: {UserName: bob}}
+        Other: {Type: AWS::IAM::AccessKey, Properties: {UserName: bob}}
+        """, "Parameters: {Names: {Type: CommaDelimitedList}}\n", True),
+    ("outer-item-in-inner-collection", """\
+        Fn::ForEach::Outer:
+          - O
+          - [a, b]
+          - Fn::ForEach::Inner:
+              - I
+              - ["${O}1", "${O}2"]
+              - K${O}${I}: {Type: AWS::IAM::AccessKey, Properties: {UserName: !Ref O}}
+        """, "", False),
+    ("spaces-in-variable", """\
+        Fn::ForEach::Keys:
+          - S
+          - [a, b]
+          - K${S}: {Type: AWS::IAM::AccessKey, Properties: {UserName: !Sub "${ S }"}}
+        """, "", True),
+    ("duplicate-after-expansion", """\
+        Fn::ForEach::Keys:
+          - S
+          - [a, a]
+          - K${S}: {Type: AWS::IAM::AccessKey, Properties: {UserName: alice}}
+        """, "", False),
+    ("clash-with-a-resource", """\
+        Fn::ForEach::Keys:
+          - S
+          - [A]
+          - K${S}: {Type: AWS::IAM::AccessKey, Properties: {UserName: alice}}
+        KA: {Type: AWS::IAM::AccessKey, Properties: {UserName: alice}}
+        """, "", False),
+    ("empty-collection", """\
+        Fn::ForEach::Keys:
+          - S
+          - []
+          - K${S}: {Type: AWS::IAM::AccessKey, Properties: {UserName: alice}}
+        """, "", False),
+    ("find-in-map", """\
+        Fn::ForEach::Keys:
+          - S
+          - [a, b]
+          - K${S}: {Type: AWS::IAM::AccessKey, Properties: {UserName: !FindInMap [M, !Ref S, u]}}
+        """, "Mappings: {M: {a: {u: x}, b: {u: x}}}\n", False),
+    ("to-json-string", """\
+        Fn::ForEach::Keys:
+          - S
+          - [a, b]
+          - K${S}: {Type: AWS::IAM::AccessKey, Properties: {UserName: x, Tags: !ToJsonString {a: 1}}}
+        """, "", False),
+    ("malformed-loop", """\
+        Fn::ForEach::Keys: [S, [a, b]]
+        K: {Type: AWS::IAM::AccessKey, Properties: {UserName: alice}}
+        """, "", False),
+    ("number-key-in-body", """\
+        Fn::ForEach::Keys:
+          - S
+          - [a, b]
+          - K${S}: {Type: AWS::IAM::AccessKey, Properties: {UserName: alice, 5: x}}
+        """, "", False),
+    ("loop-in-outputs-and-free-condition", """\
+        K1: {Type: AWS::IAM::AccessKey, Condition: C, Properties: {UserName: alice}}
+        K2: {Type: AWS::IAM::AccessKey, Properties: {UserName: alice}}
+        """, "Parameters: {P: {Type: String}}\nConditions: {C: !Equals [!Ref P, x]}\n"
+             "Outputs:\n  Fn::ForEach::Out:\n    - S\n    - [a]\n    - O${S}: {Value: !Ref S}\n", False),
+]
 
 # (id, text, whether the fast road takes it): every short-form tag, YAML 1.1 scalars, odd keys, and
 # everything it must hand to cfn-lint (errors with their lines, duplicates, anchors, merge keys).
@@ -185,7 +289,10 @@ CASES = [
     ("two-documents", template(KEYS) + "---\nResources: {}\n", False),
     ("parse-error", template(KEYS, "  K: [\n"), False),
     ("top-level-list", "- AWSTemplateFormatVersion: '2010-09-09'\n- AWS::IAM::AccessKey\n", False),
-    ("transform", template(KEYS, head="Transform: AWS::Serverless-2016-10-31\n"), False),
+    ("sam-without-globals", template(KEYS, head="Transform: AWS::Serverless-2016-10-31\n"), True),
+    ("sam-globals", template(KEYS, head="Transform: AWS::Serverless-2016-10-31\nGlobals: {Function: {}}\n"), False),
+    ("unknown-transform", template(KEYS, head="Transform: [AWS::LanguageExtensions, Acme::Macro]\n"), False),
+    *[(f"for-each-{name}", template(body, head=LE + head), fast) for name, body, head, fast in FOR_EACH],
     ("for-each-without-transform", template("""\
         Fn::ForEach::Keys:
           - U
