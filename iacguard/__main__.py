@@ -1,4 +1,4 @@
-from iacguard.cli import main
+from iacguard.entry import main
 
 if __name__ == "__main__":
     main()

@@ -10,11 +10,8 @@ half an entry; an unreadable entry is a miss.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +36,8 @@ def default_directory() -> Path | None:
 
 
 def _file_state(path: str) -> str:
+    import hashlib  # here and below: imported only when a unit is cached (a scan without keys never is)
+
     try:
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
@@ -63,15 +62,29 @@ def fingerprint(files: Iterable[Path], directories: Iterable[Path]) -> Inputs:
 
 
 class ResultCache:
-    def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
+    def __init__(self, directory: Path | None = None, *, locate: Callable[[], Path | None] | None = None) -> None:
+        """`locate` finds the directory the first time it is needed (a scan without keys never needs it)."""
+        self._directory = directory
+        self._locate = locate
         self.hits = 0
         self.misses = 0
         self._seen: dict[str, str] = {}  # files already hashed during this scan
 
+    @property
+    def directory(self) -> Path | None:
+        if self._locate is not None:
+            self._directory, self._locate = self._locate(), None
+        return self._directory
+
+    @property
+    def enabled(self) -> bool:
+        return self._locate is not None or self._directory is not None
+
     def saw(self, path: str, data: bytes) -> None:
         """A file read anyway (discovery): remember its hash instead of reading it again."""
         if self.directory is not None:
+            import hashlib
+
             self._seen[path] = hashlib.sha256(data).hexdigest()
 
     def _state(self, path: str) -> str:
@@ -80,12 +93,16 @@ class ResultCache:
 
     @staticmethod
     def key(*parts: Any) -> str:
+        import hashlib
+
         text = "\0".join(repr(p) for p in (__version__, os.getcwd(), *parts))
         return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()
 
     def get(self, key: str) -> Unit | None:
         if self.directory is None:
             return None
+        import pickle
+
         try:
             with open(self.directory / key[:2] / key, "rb") as handle:
                 inputs, unit = pickle.load(handle)
@@ -108,6 +125,9 @@ class ResultCache:
     def put(self, key: str, inputs: Inputs, unit: Unit) -> None:
         if self.directory is None:
             return
+        import pickle
+        import tempfile
+
         folder = self.directory / key[:2]
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,6 @@ never silently ignored.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -44,7 +43,7 @@ def find(start: Path) -> Config:
         if dotfile.is_file():
             return Config(dotfile, _validate(_load(dotfile), dotfile))
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
+        if pyproject.is_file() and _mentions_iacguard(pyproject):  # another project's file is not parsed
             section = _load(pyproject).get("tool", {}).get("iacguard")
             if section is not None:
                 return Config(pyproject, _validate(section, pyproject, "[tool.iacguard]"))
@@ -53,7 +52,16 @@ def find(start: Path) -> Config:
     return Config(None, {})
 
 
+def _mentions_iacguard(path: Path) -> bool:
+    try:
+        return b"iacguard" in path.read_bytes()
+    except OSError:
+        return True  # _load says why it cannot be read
+
+
 def _load(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -22,18 +22,21 @@ DATA_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tfstate")
 KEY_MARKERS = ("aws_iam_access_key",)
 
 
+class FoundDir(NamedTuple):
+    """A directory holding .tf/.tf.json files, as the walk found it (strings: this runs on every file)."""
+
+    path: str  # as walked: relative to the working directory when the scan path was
+    real: str  # with symlinks resolved (the walk never follows a symlinked directory)
+    files: list[str]
+    initialised: bool  # holds .terraform (terraform init's copies of remote modules)
+
+
 class TerraformDir(NamedTuple):
-    path: Path
-    files: tuple[Path, ...]
+    path: str  # as walked
+    files: tuple[str, ...]
     has_keys: bool  # the text mentions aws_iam_access_key
-    calls: tuple[Path, ...]  # local module directories it calls (resolved)
-
-
-class Inputs(NamedTuple):
-    terraform: dict[Path, TerraformDir]  # by resolved path
-    data_files: tuple[Path, ...]  # JSON / YAML / .template candidates (CloudFormation, plans)
-    tfvars: tuple[Path, ...]
-    errors: tuple[ScanError, ...]
+    calls: tuple[str, ...]  # local module directories it calls (real paths)
+    initialised: bool
 
 
 def is_terraform_file(path: Path) -> bool:
@@ -43,58 +46,90 @@ def is_terraform_file(path: Path) -> bool:
 _WANTED = (".tf", ".tf.json", ".tfvars", ".tfvars.json", *DATA_SUFFIXES)
 
 
-def walk(paths: Iterable[Path]) -> tuple[dict[Path, list[Path]], list[Path], list[Path], list[ScanError]]:
-    """Terraform files by directory, data files, tfvars, and paths that could not be read.
+def walk(paths: Iterable[Path]) -> tuple[list[FoundDir], list[str], list[Path], list[ScanError]]:
+    """Directories with Terraform files, data files (paths as strings), tfvars, and paths that could not be read.
 
     Works on strings with os.scandir: on a large tree pathlib's per-file cost is most of the scan.
     """
-    tf_dirs: dict[Path, list[Path]] = {}
-    data_files: list[Path] = []
+    tf_dirs: list[FoundDir] = []
+    data_files: list[str] = []
     tfvars: list[Path] = []
     errors: list[ScanError] = []
-    seen: set[str] = set()
+    seen_dirs: set[str] = set()  # real paths: overlapping scan paths are walked once
+    seen_files: set[str] = set()
 
-    def add_file(path: str, name: str) -> None:
-        key = os.path.abspath(path)
-        if key in seen:
+    def visit(directory: str, real: str) -> None:
+        if real in seen_dirs:
             return
-        seen.add(key)
-        if name.endswith((".tf", ".tf.json")):
-            as_path = Path(path)
-            tf_dirs.setdefault(as_path.parent, []).append(as_path)
-        elif name.endswith((".tfvars", ".tfvars.json")):
-            tfvars.append(Path(path))
-        elif name.endswith(DATA_SUFFIXES):
-            data_files.append(Path(path))
-
-    def visit(directory: str) -> None:
+        seen_dirs.add(real)
+        subdirs: list[str] = []
+        wanted: list[str] = []
+        initialised = False
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                for entry in listing:
+                    name = entry.name
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if name not in SKIP_DIRS:
+                                subdirs.append(name)
+                            elif name == ".terraform":
+                                initialised = True
+                        elif name.endswith(_WANTED) and entry.is_file():
+                            wanted.append(name)
+                    except OSError:
+                        continue
         except OSError as exc:
             errors.append(ScanError(directory, None, f"cannot read: {exc.strerror or exc}"))
             return
-        subdirs = []
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS:
-                        subdirs.append(entry.path)
-                elif entry.name.endswith(_WANTED) and entry.is_file():
-                    add_file(entry.path, entry.name)
-            except OSError:
-                continue
-        for sub in subdirs:
-            visit(sub)
+        files: list[str] = []
+        prefix = os.path.join(directory, "")
+        for name in sorted(wanted):
+            if name.endswith((".tf", ".tf.json")):
+                files.append(prefix + name)
+                seen_files.add(real + os.sep + name)
+            elif name.endswith((".tfvars", ".tfvars.json")):
+                tfvars.append(Path(prefix + name))
+            else:
+                data_files.append(prefix + name)
+        if files:
+            tf_dirs.append(FoundDir(directory, real, files, initialised))
+        for name in sorted(subdirs):
+            visit(prefix + name, real + os.sep + name)
 
     for root in paths:
         if root.is_file():
-            add_file(str(root), root.name)
+            text = str(root)
+            real = os.path.realpath(text)
+            if real in seen_files:
+                continue
+            seen_files.add(real)
+            if is_terraform_file(root):
+                parent = os.path.dirname(text) or "."
+                tf_dirs.append(FoundDir(parent, os.path.dirname(real), [text],
+                                        os.path.isdir(os.path.join(parent, ".terraform"))))
+            elif root.name.endswith((".tfvars", ".tfvars.json")):
+                tfvars.append(root)
+            elif root.name.endswith(DATA_SUFFIXES):
+                data_files.append(text)
         elif not root.exists():
             errors.append(ScanError(str(root), None, "no such file or directory"))
         else:
-            visit(str(root))
-    return tf_dirs, data_files, tfvars, errors
+            text = os.path.normpath(str(root))
+            visit(text, os.path.realpath(text))
+    return _merge(tf_dirs), data_files, tfvars, errors
+
+
+def _merge(found: list[FoundDir]) -> list[FoundDir]:
+    """Files named one by one join their directory's entry (a directory is one module)."""
+    by_real: dict[str, FoundDir] = {}
+    for entry in found:
+        known = by_real.get(entry.real)
+        if known is None:
+            by_real[entry.real] = entry
+        else:
+            known.files.extend(f for f in entry.files if f not in known.files)
+    return list(by_real.values())
 
 
 def repository_root(path: Path) -> Path:
@@ -111,9 +146,9 @@ def repository_root(path: Path) -> Path:
     return start
 
 
-def units_containing(changed_dirs: Iterable[Path], dirs: dict[Path, TerraformDir]) -> list[Path]:
+def units_containing(changed_dirs: Iterable[Path], dirs: dict[str, TerraformDir]) -> list[str]:
     """Roots whose unit includes one of these directories (itself, or through local module calls)."""
-    wanted = {d.resolve() for d in changed_dirs}
+    wanted = {os.path.realpath(d) for d in changed_dirs}
     selected = [root for root in roots(dirs) if _reachable([root], dirs) & wanted]
     return selected
 
@@ -155,41 +190,59 @@ def local_sources(text: str, is_json: bool) -> list[str]:
     return found
 
 
+def read_bytes(name: str) -> bytes:
+    """A file's bytes with two system calls for a small file (io's buffered reader costs more than the
+    read itself on a tree of thousands of small files).  Raises OSError."""
+    fd = os.open(name, os.O_RDONLY)
+    try:
+        chunks = [os.read(fd, _CHUNK)]
+        while len(chunks[-1]) == _CHUNK:
+            chunks.append(os.read(fd, _CHUNK))
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_CHUNK = 65536
 _KEY_BYTES = tuple(m.encode() for m in KEY_MARKERS)
+_MODULE_BYTES = re.compile(rb'module[ \t]+"')  # a superset of local_sources' module blocks
 
 
-def terraform_dirs(tf_dirs: dict[Path, list[Path]],
-                   on_read: Callable[[str, bytes], None] | None = None) -> dict[Path, TerraformDir]:
+def terraform_dirs(found: Iterable[FoundDir],
+                   on_read: Callable[[str, bytes], None] | None = None) -> dict[str, TerraformDir]:
     """Which directories mention an access key and which local modules they call (a text scan).
-    `on_read` sees every file's bytes (the result cache hashes them once here)."""
-    out: dict[Path, TerraformDir] = {}
-    for directory, files in tf_dirs.items():
+    `on_read` sees the bytes of every file of a directory that holds a key or calls a module (the result
+    cache hashes them once here; other files are read again only if a unit turns out to need them)."""
+    out: dict[str, TerraformDir] = {}  # by real path
+    for entry in found:
         has_keys = False
-        calls: list[Path] = []
-        base = os.path.realpath(directory)
-        for path in files:
-            name = str(path)
+        calls: list[str] = []
+        contents: list[tuple[str, bytes]] = []
+        for name in entry.files:
             try:
-                with open(name, "rb") as handle:
-                    data = handle.read()
+                data = read_bytes(name)
             except OSError:
                 continue
             if on_read is not None:
-                on_read(os.path.abspath(name), data)
+                contents.append((name, data))
             if not has_keys and any(marker in data for marker in _KEY_BYTES):
                 has_keys = True
-            if b"module" in data:
+            if (b'"module"' in data) if name.endswith(".json") else bool(_MODULE_BYTES.search(data)):
                 text = data.decode("utf-8", errors="replace")
-                calls.extend(Path(os.path.realpath(os.path.join(base, src)))
+                calls.extend(os.path.realpath(os.path.join(entry.real, src))
                              for src in local_sources(text, name.endswith(".json")))
-        out[Path(base)] = TerraformDir(directory, tuple(sorted(files)), has_keys, tuple(dict.fromkeys(calls)))
+        if on_read is not None and (has_keys or calls):
+            for name, data in contents:
+                on_read(os.path.abspath(name), data)
+        out[entry.real] = TerraformDir(entry.path, tuple(sorted(entry.files)), has_keys,
+                                       tuple(dict.fromkeys(calls)), entry.initialised)
     return out
 
 
-def roots(dirs: dict[Path, TerraformDir]) -> list[Path]:
+def roots(dirs: dict[str, TerraformDir]) -> list[str]:
     """Root modules: not called by any scanned directory.  Dirs only reachable through a
     cycle of calls become roots too, so that nothing is silently dropped."""
-    called = {c for d in dirs.values() for c in d.calls if c != d.path.resolve()}
+    called = {c for real, d in dirs.items() for c in d.calls if c != real}
     result = sorted(p for p in dirs if p not in called)
     reached = _reachable(result, dirs)
     for path in sorted(dirs):
@@ -215,11 +268,11 @@ def _closure(starts: Iterable[T], edges: Callable[[T], Iterable[T]]) -> set[T]:
     return seen
 
 
-def _reachable(starts: list[Path], dirs: dict[Path, TerraformDir]) -> set[Path]:
+def _reachable(starts: list[str], dirs: dict[str, TerraformDir]) -> set[str]:
     return _closure(starts, lambda d: dirs[d].calls if d in dirs else ())
 
 
-def closure_has_keys(root: Path, dirs: dict[Path, TerraformDir], boundaries: tuple[Path, ...] = ()) -> bool:
+def closure_has_keys(root: str, dirs: dict[str, TerraformDir], boundaries: tuple[Path, ...] = ()) -> bool:
     """Whether the unit rooted here, or a local module it reaches, mentions an access key.
     Modules outside the scanned tree (or copies from terraform init) are read too."""
     for path in _reachable([root], dirs):
@@ -228,10 +281,14 @@ def closure_has_keys(root: Path, dirs: dict[Path, TerraformDir], boundaries: tup
             if entry.has_keys:
                 return True
             continue
-        inside = not boundaries or any(path == b or b in path.parents for b in boundaries)
-        if inside and _dir_mentions_keys(path):
+        inside = not boundaries or any(path == str(b) or path.startswith(os.path.join(str(b), ""))
+                                       for b in boundaries)
+        if inside and _dir_mentions_keys(Path(path)):
             return True
-    return _dir_mentions_keys(root / ".terraform" / "modules", recursive=True)
+    entry = dirs.get(root)
+    if entry is not None and not entry.initialised:
+        return False
+    return _dir_mentions_keys(Path(root) / ".terraform" / "modules", recursive=True)
 
 
 def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:
@@ -247,9 +304,11 @@ def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:
     return False
 
 
-def _terraform_tree(root: str) -> dict[str, list[str]]:
-    """Directory -> its .tf/.tf.json file paths, as strings (no pathlib: this runs on every commit)."""
+def _terraform_tree(root: str) -> tuple[dict[str, list[str]], set[str]]:
+    """Directory -> its .tf/.tf.json file paths, as strings (no pathlib: this runs on every commit),
+    and the directories that hold .terraform."""
     found: dict[str, list[str]] = {}
+    initialised: set[str] = set()
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -260,19 +319,21 @@ def _terraform_tree(root: str) -> dict[str, list[str]]:
                         if entry.is_dir(follow_symlinks=False):
                             if entry.name not in SKIP_DIRS:
                                 stack.append(entry.path)
+                            elif entry.name == ".terraform":
+                                initialised.add(directory)
                         elif entry.name.endswith((".tf", ".tf.json")) and entry.is_file():
                             found.setdefault(directory, []).append(entry.path)
                     except OSError:
                         continue
         except OSError:
             continue
-    return found
+    return found, initialised
 
 
-def units_of_changed_files(repo: Path, changed: list[Path]) -> dict[Path, list[Path]]:
+def units_of_changed_files(repo: Path, changed: list[Path]) -> list[FoundDir]:
     """The Terraform directories of every unit that contains one of the changed files: the roots
     that reach a changed directory through local module calls, and all they call."""
-    tree = _terraform_tree(str(repo))
+    tree, initialised = _terraform_tree(str(repo))
     real = {d: os.path.abspath(d) for d in tree}
     by_real = {r: d for d, r in real.items()}
     calls: dict[str, list[str]] = {}
@@ -311,13 +372,14 @@ def units_of_changed_files(repo: Path, changed: list[Path]) -> dict[Path, list[P
             selected.add(start)  # only reachable through a cycle: its own unit
     # Everything the selected roots reach, so the units load whole.
     wanted = _closure(selected, lambda d: calls.get(d, []))
-    out: dict[Path, list[Path]] = {}
+    out: list[FoundDir] = []
     for resolved in sorted(wanted):
         found = by_real.get(resolved)
         if found is not None:
-            directory = found
-            out[Path(directory)] = [Path(f) for f in sorted(tree[directory])]
+            out.append(FoundDir(found, os.path.realpath(found), sorted(tree[found]), found in initialised))
     for path in changed:  # a changed file outside the walked tree stands for its own directory
-        if is_terraform_file(path) and not any(path.absolute().parent == d.absolute() for d in out):
-            out.setdefault(path.parent, []).append(path)
-    return out
+        parent = os.path.dirname(os.path.abspath(path))
+        if is_terraform_file(path) and not any(os.path.abspath(d.path) == parent for d in out):
+            out.append(FoundDir(str(path.parent), os.path.realpath(parent), [str(path)],
+                                os.path.isdir(os.path.join(parent, ".terraform"))))
+    return _merge(out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -11,17 +10,21 @@ from typing import Any
 
 from iacguard import discover
 from iacguard.cache import Inputs, ResultCache, default_directory, fingerprint
-from iacguard.checks.aws130iam13 import check_unit
 from iacguard.model import Finding, Note, ScanError, ScanResult, Unit
 from iacguard.options import ScanOptions
 
 _CFN_MARKERS = ("AWS::IAM::AccessKey",)
+_CFN_MARKER_BYTES = tuple(m.encode() for m in _CFN_MARKERS)
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path | str) -> str:
     """Relative to the working directory when inside it, as linters show paths."""
+    text = os.fspath(path)
+    if (os.sep == "/" and text and text[0] not in "/." and not text.endswith("/")
+            and "/." not in text and "//" not in text):
+        return text  # relative and already normal (what the walk yields): shown as it is
     cwd = os.getcwd()
-    text = os.path.normpath(os.path.join(cwd, path))
+    text = os.path.normpath(os.path.join(cwd, text))
     if text == cwd:
         return "."
     prefix = cwd.rstrip(os.sep) + os.sep
@@ -92,15 +95,12 @@ def _compute_units(jobs: list[tuple[Path, ScanOptions]]) -> list[tuple[Unit | Sc
         return [_compute_unit(job) for job in jobs]
 
 
-def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions, results: ResultCache,
+def load_terraform(tf_dirs: list[discover.FoundDir], options: ScanOptions, results: ResultCache,
                    changed: list[Path] | None = None) -> tuple[list[Unit], list[ScanError]]:
     """Units of these directories; with `changed` files, only the units that contain them."""
-    dirs = discover.terraform_dirs(tf_dirs, results.saw if results.directory is not None else None)
+    dirs = discover.terraform_dirs(tf_dirs, results.saw if results.enabled else None)
     if not dirs:
         return [], []
-    problem = hcl2_version_problem()
-    if problem:
-        return [], [ScanError(display_path(next(iter(dirs.values())).path), None, problem)]
     units: list[Unit | None] = []
     errors: list[ScanError] = []
     pending: list[tuple[int, str, Path]] = []  # (position in units, cache key, directory)
@@ -111,11 +111,14 @@ def load_terraform(tf_dirs: dict[Path, list[Path]], options: ScanOptions, result
         if not discover.closure_has_keys(root, dirs, options.boundaries):
             units.append(Unit(display_path(entry.path), "terraform", tuple(display_path(f) for f in entry.files), ()))
             continue
-        key = results.key("terraform", str(root), options)
+        key = results.key("terraform", root, options)
         cached = results.get(key)
         units.append(cached)
         if cached is None:
-            pending.append((len(units) - 1, key, entry.path))
+            pending.append((len(units) - 1, key, Path(entry.path)))
+    problem = hcl2_version_problem() if pending else None
+    if problem:
+        return [], [ScanError(display_path(pending[0][2]), None, problem)]
     computed = _compute_units([(path, options) for _, _, path in pending])
     for (position, key, _), (outcome, inputs) in zip(pending, computed, strict=True):
         if isinstance(outcome, ScanError):
@@ -132,20 +135,28 @@ def _looks_like_plan(text: str) -> bool:
         marker in text for marker in ('"resource_changes"', '"planned_values"', '"terraform_version"', '"values"'))
 
 
-def load_data_file(path: Path, options: ScanOptions, results: ResultCache) -> Unit | ScanError | None:
-    """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither."""
-    display = display_path(path)
+def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Unit | ScanError | None:
+    """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither.
+    Most are neither: they are told apart on the raw bytes, before any decoding."""
     try:
-        raw = path.read_bytes()
+        raw = discover.read_bytes(name)
     except OSError as exc:
-        return ScanError(display, None, f"cannot read: {exc.strerror or exc}")
+        return ScanError(display_path(name), None, f"cannot read: {exc.strerror or exc}")
     if len(raw) > options.limits.max_file_bytes:
         head = raw[:65536].decode("utf-8", errors="replace")
         if "AWS::" in head or "format_version" in head:
-            return ScanError(display, None, f"file is larger than {options.limits.max_file_bytes} bytes; not analysed")
+            return ScanError(display_path(name), None,
+                             f"file is larger than {options.limits.max_file_bytes} bytes; not analysed")
         return None
+    maybe_plan = (name.endswith(".json") and b'"format_version"' in raw) or name.endswith(".tfstate")
+    if not maybe_plan and not any(marker in raw for marker in _CFN_MARKER_BYTES):
+        return None  # the markers are ASCII: absent from the bytes, absent from the decoded text
+    path = Path(name)
+    display = display_path(name)
     text = raw.decode("utf-8-sig", errors="replace")
-    if (path.name.endswith(".json") and '"format_version"' in text) or path.name.endswith(".tfstate"):
+    if maybe_plan:
+        import json
+
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -208,7 +219,7 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
                                                        p.name.endswith((".tfvars", ".tfvars.json")))]
     tf_dirs, data_files, tfvars, errors = discover.walk([p for p in paths if p not in changed_tf])
     units: list[Unit] = []
-    results = ResultCache(default_directory() if options.use_cache else None)
+    results = ResultCache(locate=default_directory if options.use_cache else None)
     tf_units, tf_errors = load_terraform(tf_dirs, options, results)
     units.extend(tf_units)
     errors.extend(tf_errors)
@@ -234,9 +245,13 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
     for unit in units:
         errors.extend(e for e in unit.errors if e not in errors)
         notes.extend(unit.notes)
+        if not unit.scenarios:
+            continue  # nothing to check (a directory without keys): the check is not even imported
+        from iacguard.checks.aws130iam13 import check_unit
+
         try:
             findings.extend(check_unit(unit, honour_suppressions=options.honour_suppressions))
         except Exception as exc:
             errors.append(_internal_error(unit.name, exc))
-    files = sum(len(f) for f in tf_dirs.values()) + len(data_files) + len(tfvars) + extra_files
+    files = sum(len(d.files) for d in tf_dirs) + len(data_files) + len(tfvars) + extra_files
     return ScanResult(tuple(units), tuple(findings), tuple(errors), tuple(notes), files)

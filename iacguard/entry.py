@@ -1,0 +1,107 @@
+"""The console entry point.
+
+Typer and Click take about 55 ms to import and to build the command, which is
+more than a scan of a tree without access keys needs.  So the everyday command
+line — `iacguard --version`, or `scan` with paths and the options listed below —
+is read here, and the scan runs through the same code the Typer command calls
+(run.py).  Anything else (help, the other commands, any other option, a short
+option glued to its value, a value that looks like an option, a usage error) goes
+to the Typer app in cli.py, which defines the interface and words every error.
+tests/test_entry.py runs each shape through both and compares what users see.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from iacguard import __version__
+
+_FLAGS = {"--no-cache": "no_cache", "--quiet": "quiet", "-q": "quiet", "--no-color": "no_color",
+          "--strict": "strict", "--no-suppressions": "no_suppressions"}
+_VALUED = {"--format": "output_format", "-f": "output_format", "--output": "output", "-o": "output"}
+
+
+def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
+    """`scan` options as ScanFlags fields, or None when the command line is not the simple shape."""
+    if not argv or argv[0] != "scan":
+        return None
+    fields: dict[str, object] = {}
+    formats: list[str] = []
+    paths: list[Path] = []
+    args = iter(argv[1:])
+    for arg in args:
+        if arg == "--":
+            paths.extend(Path(rest) for rest in args)
+            break
+        if not arg.startswith("-") or arg == "-":
+            if arg == "-":
+                return None
+            paths.append(Path(arg))
+            continue
+        name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if name in _FLAGS and not eq:
+            fields[_FLAGS[name]] = True
+            continue
+        if name not in _VALUED:
+            return None
+        if not eq:
+            given = next(args, None)
+            if given is None or given.startswith("-"):
+                return None
+            value = given
+        if _VALUED[name] == "output_format":
+            formats.append(value)
+        elif "output" in fields:
+            return None  # Click keeps the last; let it
+        else:
+            fields["output"] = Path(value)
+    fields["output_format"] = formats or None
+    fields["paths"] = paths or None
+    return fields
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv == ["--version"]:  # asked for in scripts and hooks
+        print(f"iacguard {__version__}")
+        return
+    try:
+        fields = read_simple_scan(argv)
+        if fields is not None:
+            from iacguard import run
+
+            try:
+                code = run.command(run.ScanFlags(**fields))  # type: ignore[arg-type]
+            except run.UsageError:
+                pass  # nothing was scanned or written yet: Typer words the error
+            else:
+                _flush()
+                sys.exit(code)
+        from iacguard.cli import main as typer_main
+
+        typer_main()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:  # `iacguard scan . | head`: as Click does, quietly
+        _quiet_streams()
+        sys.exit(1)
+
+
+def _flush() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_streams()
+        sys.exit(1)
+
+
+def _quiet_streams() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+if __name__ == "__main__":
+    main()
