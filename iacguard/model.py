@@ -145,3 +145,16 @@ class ScanResult(NamedTuple):
     errors: tuple[ScanError, ...]
     notes: tuple[Note, ...]
     files: int
+
+
+MAX_SHOWN = 200  # characters of an expression or value shown in a message
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """Text for a message: cut when longer than `limit` (an alias bomb renders to megabytes), ending in a
+    digest of the whole so that two long expressions never read as the same one."""
+    if len(text) <= limit:
+        return text
+    import hashlib
+
+    return f"{text[:limit - 16]}… (#{hashlib.sha256(text.encode('utf-8', 'replace')).hexdigest()[:10]})"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-from iacguard.model import AccessKey, Finding, KeyReport, Scenario, Unit, UserId
+from iacguard.model import MAX_SHOWN, AccessKey, Finding, KeyReport, Scenario, Unit, UserId, shorten
 from iacguard.suppressions import decide
 
 RULE_ID = "AWS130IAM13"
@@ -66,7 +66,7 @@ def _describe_keys(keys: Iterable[AccessKey]) -> str:
     parts = []
     for base, members in groups.items():
         label = members[0].address if len(members) == 1 else f"{base} ({len(members)} instances)"
-        reasons = list(dict.fromkeys(m.reason for m in members if m.reason))
+        reasons = list(dict.fromkeys(shorten(m.reason, 2 * MAX_SHOWN) for m in members if m.reason))
         parts.append(f"{label}: {' / '.join(reasons)}" if reasons else label)
     return "; ".join(parts)
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from iacguard.model import shorten
+
 USER_TYPE = "AWS::IAM::User"
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
@@ -25,7 +27,12 @@ Value = str | list[Any] | Unresolved | None
 
 
 def render(node: Any) -> str:
-    """Short text of an expression, used as the key of what cannot be resolved."""
+    """Short text of an expression, used as the key of what cannot be resolved (at most MAX_SHOWN
+    characters: a longer one ends in a digest of the whole, so it stays a distinct key)."""
+    return shorten(_render(node))
+
+
+def _render(node: Any) -> str:
     if isinstance(node, dict) and len(node) == 1:
         ((fn, arg),) = node.items()
         if fn == "Ref" and isinstance(arg, str):
@@ -33,7 +40,7 @@ def render(node: Any) -> str:
         if fn == "Fn::GetAtt":
             parts = arg.split(".", 1) if isinstance(arg, str) else arg
             if isinstance(parts, list):
-                return "Fn::GetAtt:" + ".".join(str(p) if isinstance(p, str) else render(p) for p in parts)
+                return "Fn::GetAtt:" + ".".join(str(p) if isinstance(p, str) else _render(p) for p in parts)
         if fn == "Fn::Sub":
             text = arg[0] if isinstance(arg, list) and arg else arg
             if isinstance(text, str):
@@ -41,7 +48,7 @@ def render(node: Any) -> str:
         if fn in ("Fn::ImportValue", "Fn::Condition", "Condition") and isinstance(arg, str):
             return f"{fn}:{arg}"
         if fn == "Fn::ImportValue":
-            return f"Fn::ImportValue:{render(arg)}"
+            return f"Fn::ImportValue:{_render(arg)}"
     if isinstance(node, str):
         return node
     return json.dumps(node, sort_keys=True, default=str, separators=(",", ":"))

@@ -180,6 +180,10 @@ def _inside(path: Path, tree: Path) -> bool:
     return path == tree or tree in path.parents
 
 
+# A message a person reads: an expression or value inside it is shortened (an alias bomb renders to megabytes).
+MESSAGE_LIMIT = 4000
+
+
 def contract_violations(tree: Path, result: ScanResult, peak_kb: int) -> list[Violation]:
     found: list[Violation] = []
     if peak_kb > MEMORY_LIMIT_KB:
@@ -192,6 +196,11 @@ def contract_violations(tree: Path, result: ScanResult, peak_kb: int) -> list[Vi
             found.append(Violation("error-shape", f"error outside the tree: {error}"))
         if "internal error" in error.message:
             found.append(Violation("crash", error.message))
+    texts = ([e.message for e in errors] + [n.message for n in result.notes]
+             + [f.message for f in result.findings])
+    longest = max(texts, key=len, default="")
+    if len(longest) > MESSAGE_LIMIT:
+        found.append(Violation("error-shape", f"a message of {len(longest)} characters: {longest[:120]}…"))
     error_files = {_resolve(e.file) for e in errors}
     units_by_file = {_resolve(f): u for u in result.units for f in u.files}
     verdicts: dict[str, set[str]] = {}

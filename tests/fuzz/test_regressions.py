@@ -132,3 +132,16 @@ def test_broken_block_in_a_called_module_is_an_error_even_when_no_evaluation_nee
         check_scan(tree)
         errors = scan([tree], ScanOptions()).errors
         assert [(Path(e.file).name, e.line) for e in errors] == [("outputs.tf", 2)]
+
+
+def test_an_alias_bomb_in_a_loop_collection_gives_a_short_message() -> None:
+    # Campaign find: the unresolved collection was rendered whole into the warn: 400 KB for one message.
+    levels = ['a0: &a0 ["lol"]'] + [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 6) + "]" for i in range(1, 7)]
+    template = ('AWSTemplateFormatVersion: "2010-09-09"\nMetadata:\n  ' + "\n  ".join(levels) + "\n"
+                "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Bomb:\n    - X\n    - *a6\n"
+                "    - Key${X}:\n        Type: AWS::IAM::AccessKey\n        Properties:\n          UserName: alice\n")
+    with temp_tree({"bomb.yaml": template.encode()}) as tree:
+        check_scan(tree)
+        findings = scan([tree], ScanOptions()).findings
+        assert [f.verdict for f in findings] == ["warn"]
+        assert len(findings[0].message) < 1000 and "…" in findings[0].message

@@ -16,7 +16,7 @@ from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache
 from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
 from iacguard.loaders.terraform.render import render
 from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
-from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Status, Suppression, UserId
+from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Status, Suppression, UserId, shorten
 from iacguard.options import Limits
 
 _META_ARGS = {"source", "version", "count", "for_each", "providers", "depends_on"}
@@ -508,8 +508,8 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
-    return str(value)
+        return shorten(f'"{value}"')
+    return shorten(str(value))
 
 
 def convert(value: Any, type_attr: s.Attribute | None) -> Any:
