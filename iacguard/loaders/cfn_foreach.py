@@ -151,7 +151,13 @@ def expand_transforms(template: dict[str, Any]) -> dict[str, Any] | None:
         expanded = _expand(template, {})
     except (_Decline, RecursionError):
         return None
-    return expanded if isinstance(expanded, dict) else None
+    if not isinstance(expanded, dict):
+        return None
+    resources = expanded.get("Resources")
+    if isinstance(resources, dict) and any(isinstance(lid, str) and ("${" in lid or "&{" in lid)
+                                           for lid in resources):
+        return None  # a variable left in a logical id: cfn-lint fails on it (and so would CloudFormation)
+    return expanded
 
 
 def _mentions(node: Any, names: tuple[str, ...]) -> bool:

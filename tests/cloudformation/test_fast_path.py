@@ -382,3 +382,64 @@ def test_plain_template_is_scanned_without_importing_cfn_lint():
     fixture = TEMPLATE_DIRS[0] / "literal_users.yaml"
     out = subprocess.run([sys.executable, "-c", code, str(fixture)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["6", "False"]
+
+
+# --- Fn::ForEach on both roads, generated -------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ITEM = st.sampled_from(["a", "B2", "a-1", "x.y", "", "${X}", "&{Y}", "with space", "ünï", "a\\\\b", "Key", "1"])
+_NAME = st.sampled_from(["X", "Y", "Item", "x1", "a-b"])
+_VALUE = st.sampled_from([
+    "alice", "!Ref {id}", "!Sub 'svc-${{{id}}}'", "!Sub ['${{{id}}}-${{V}}', {{V: !Ref {id}}}]", "!Sub plain",
+    "!Sub '&{{{id}}}'", "!If [IsOn, !Ref {id}, bob]", "~", "!Join ['-', [!Ref {id}, x]]", "!Ref Owner",
+    "!Sub '${{ {id} }}'", "!GetAtt [U, Arn]", "!Select [0, [!Ref {id}]]",
+])
+_STATUS = st.sampled_from(["", "Status: Inactive", "Status: !Ref {id}", "Status: ~",
+                           "Status: !If [IsOn, Active, Inactive]"])
+_KEY_TEMPLATE = st.sampled_from(["Key${{{id}}}", "Key&{{{id}}}", "K${{{id}}}${{{id}}}", "Static", "K${{{other}}}",
+                                 "K${{ {id} }}"])
+
+
+@st.composite
+def for_each_template(draw: st.DrawFn) -> str:
+    """Mostly templates cfn-lint expands (distinct keys, known items), some it rejects (duplicates, empty)."""
+    loops = []
+    for n in range(draw(st.integers(1, 3))):
+        ident = draw(_NAME)
+        items = draw(st.one_of(st.lists(_ITEM, min_size=1, max_size=4, unique=True),
+                               st.lists(_ITEM, max_size=3)))
+        collection = draw(st.sampled_from(["list", "list", "list", "param", "unknown-param"]))
+        coll = "[" + ", ".join(f"'{i}'" for i in items) + "]" if collection == "list" else \
+            ("!Ref Names" if collection == "param" else "!Ref Unknown")
+        key = f"L{n}" + draw(_KEY_TEMPLATE).format(id=ident, other=draw(_NAME))
+        inner = draw(st.one_of(st.none(), _NAME))
+        inner = None if inner == ident else inner
+        if inner is not None:
+            key += "${" + inner + "}"
+        user = draw(_VALUE).format(id=inner or ident)
+        status = draw(_STATUS).format(id=ident)
+        pad = "    " if inner is not None else ""
+        body = (f"{pad}      {key}:\n{pad}        Type: AWS::IAM::AccessKey\n{pad}        Properties:\n"
+                f"{pad}          UserName: {user}\n" + (f"{pad}          {status}\n" if status else ""))
+        if inner is not None:
+            body = f"      Fn::ForEach::Inner{n}:\n        - {inner}\n        - [p, q]\n        -\n" + body
+        loops.append(f"  Fn::ForEach::Loop{n}:\n    - {ident}\n    - {coll}\n    -\n{body}")
+    plain = draw(st.sampled_from(["", "  Plain:\n    Type: AWS::IAM::AccessKey\n    Properties: {UserName: alice}\n",
+                                  "  L0KeyB2:\n    Type: AWS::IAM::AccessKey\n    Properties: {UserName: alice}\n"]))
+    transform = draw(st.sampled_from(["AWS::LanguageExtensions", "[AWS::LanguageExtensions]",
+                                      "[AWS::Serverless-2016-10-31, AWS::LanguageExtensions]"]))
+    return ('AWSTemplateFormatVersion: "2010-09-09"\n'
+            f"Transform: {transform}\n"
+            "Parameters:\n  Names: {Type: CommaDelimitedList, Default: 'n1,n2'}\n"
+            "  Unknown: {Type: CommaDelimitedList}\n  Owner: {Type: String}\n"
+            "Conditions:\n  IsOn: !Equals [a, a]\n"
+            "Resources:\n  U: {Type: AWS::IAM::User}\n" + plain + "".join(loops))
+
+
+@settings(max_examples=int(os.environ.get("IACGUARD_FOREACH_EXAMPLES", "150")), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(for_each_template())
+def test_generated_loops_give_the_same_units_on_both_roads(text: str) -> None:
+    both_roads(text, "loop.yaml")
