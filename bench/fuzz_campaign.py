@@ -5,7 +5,11 @@
 Every contract violation is recorded, not raised, so the run goes on: each distinct
 one (by clause and message shape) is saved once under bench/out/fuzz-failures/<id>/
 (input tree, violations.json, how often it was seen), keeping the smallest input.
-Progress and totals go to bench/out/fuzz-campaign.json.
+Progress and totals go to bench/out/fuzz-campaign.json, with the commit tested.
+
+Some inputs (alias bombs) are scanned in a subprocess that imports the code afresh:
+keep editing elsewhere, and run a campaign from a worktree of the commit under test
+(`git worktree add ../iacguard-fuzz HEAD`, then this script there with the same venv).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def main() -> int:
     from tests.fuzz import test_fuzz_contract as suite
     from tests.fuzz.harness import STATS
 
+    commit = _commit()
     tests = [getattr(suite, name) for name in dir(suite)
              if name.startswith("test_") and hasattr(getattr(suite, name), "hypothesis")]
     deadline = time.monotonic() + args.minutes * 60
@@ -51,12 +56,24 @@ def main() -> int:
                 break
         rounds += 1
         distinct = sorted(p.name for p in failures.iterdir() if p.is_dir())
-        summary = {"started": started, "elapsed_s": round(time.time() - started), "rounds": rounds,
+        summary = {"commit": commit, "started": started, "elapsed_s": round(time.time() - started), "rounds": rounds,
                    "inputs": STATS["inputs"], "violating_inputs": STATS["violations"],
                    "distinct_failures": distinct, "inputs_per_test": per_test}
         (out / "fuzz-campaign.json").write_text(json.dumps(summary, indent=2))
         print(json.dumps({k: summary[k] for k in ("elapsed_s", "inputs", "violating_inputs")}), flush=True)
     return 1 if STATS["violations"] else 0
+
+
+def _commit() -> str:
+    """HEAD of the tree under test, marked "+changes" when files differ from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return run.stdout.strip() if run.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--", "iacguard", "tests") else "")
 
 
 if __name__ == "__main__":
