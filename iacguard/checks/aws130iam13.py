@@ -68,7 +68,12 @@ def _describe_keys(keys: Iterable[AccessKey]) -> str:
         label = members[0].address if len(members) == 1 else f"{base} ({len(members)} instances)"
         reasons = list(dict.fromkeys(shorten(m.reason, 2 * MAX_SHOWN) for m in members if m.reason))
         parts.append(f"{label}: {' / '.join(reasons)}" if reasons else label)
+    if len(parts) > _KEYS_LISTED:  # the finding's keys list them all; the message stays readable
+        parts = [*parts[:_KEYS_LISTED], f"and {len(parts) - _KEYS_LISTED} more"]
     return "; ".join(parts)
+
+
+_KEYS_LISTED = 5
 
 
 def _user_label(user: UserId) -> str:

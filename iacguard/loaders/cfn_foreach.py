@@ -1,10 +1,14 @@
-"""Make ``Fn::ForEach`` collections concrete before cfn-lint expands them.
+"""``Fn::ForEach``: collections made concrete, and the loops expanded as cfn-lint would.
 
 cfn-lint expands ``Fn::ForEach`` itself, but it resolves a parameter from its
 ``Default`` (or even its first ``AllowedValues``) and invents two random items
 for a collection it cannot resolve.  We want our own parameter values, and an
-unknown collection must stay unknown: it is replaced by one placeholder item
-that the key builder recognises (and counts as "0 or more").
+unknown collection must stay unknown: prepare() replaces it by one placeholder
+item that the key builder recognises (and counts as "0 or more").
+
+expand_transforms() then does cfn-lint's expansion without cfn-lint (whose import
+costs about a second) wherever the result is certain to be the same; it declines
+everything else, and the template goes to cfn-lint.
 """
 
 from __future__ import annotations

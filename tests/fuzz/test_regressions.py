@@ -145,3 +145,16 @@ def test_an_alias_bomb_in_a_loop_collection_gives_a_short_message() -> None:
         findings = scan([tree], ScanOptions()).findings
         assert [f.verdict for f in findings] == ["warn"]
         assert len(findings[0].message) < 1000 and "…" in findings[0].message
+
+
+def test_a_user_with_hundreds_of_keys_gets_a_readable_message_and_every_key_in_the_report() -> None:
+    # Found by the message-length contract: 300 keys made a 13 KB message.
+    items = ",".join(f"i{i}" for i in range(300))
+    template = ('AWSTemplateFormatVersion: "2010-09-09"\nTransform: AWS::LanguageExtensions\nResources:\n'
+                f"  Fn::ForEach::Big:\n    - X\n    - [{items}]\n    - Key${{X}}:\n"
+                "        Type: AWS::IAM::AccessKey\n        Properties:\n          UserName: alice\n")
+    with temp_tree({"template.yaml": template.encode()}) as tree:
+        check_scan(tree)
+        (finding,) = scan([tree], ScanOptions()).findings
+        assert finding.verdict == "fail" and len(finding.keys) == 300
+        assert "and 295 more" in finding.message and len(finding.message) < 1000
