@@ -85,9 +85,12 @@ def walk(paths: Iterable[Path]) -> tuple[list[FoundDir], list[str], list[Path], 
         files: list[str] = []
         prefix = os.path.join(directory, "")
         for name in sorted(wanted):
+            key = real + os.sep + name
+            if key in seen_files:  # also named on the command line
+                continue
+            seen_files.add(key)
             if name.endswith((".tf", ".tf.json")):
                 files.append(prefix + name)
-                seen_files.add(real + os.sep + name)
             elif name.endswith((".tfvars", ".tfvars.json")):
                 tfvars.append(Path(prefix + name))
             else:

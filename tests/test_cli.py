@@ -88,3 +88,11 @@ def test_help_of_every_command_has_examples() -> None:
     for command in ("scan", "rules", "explain"):
         run = run_cli(command, "--help")
         assert run.code == 0 and "Example" in run.stdout, command
+
+
+def test_a_file_named_with_its_directory_is_scanned_once(tmp_path: Path) -> None:
+    template = FIXTURES / "cloudformation" / "literal_users.yaml"
+    (tmp_path / "t.yaml").write_bytes(template.read_bytes())
+    run = run_cli("scan", "t.yaml", ".", "t.yaml", "-f", "json", cwd=tmp_path)
+    report = json.loads(run.stdout)
+    assert report["summary"]["units"] == 1 and report["summary"]["files"] == 1
