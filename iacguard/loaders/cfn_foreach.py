@@ -36,12 +36,16 @@ def has_for_each(node: Any) -> bool:
 
 
 def largest_expansion(resources: Any) -> tuple[str, int] | None:
-    """The top-level loop that generates the most resources, and how many (collections made concrete)."""
+    """The top-level loop that generates the most resources, and how many resources the template has
+    once every loop is expanded (collections made concrete); None without loops."""
     if not isinstance(resources, dict):
         return None
     sizes = [(key, _expanded(value)) for key, value in resources.items()
              if isinstance(key, str) and _FOR_EACH.match(key)]
-    return max(sizes, key=lambda pair: pair[1], default=None)
+    if not sizes:
+        return None
+    total = len(resources) - len(sizes) + sum(size for _, size in sizes)
+    return max(sizes, key=lambda pair: pair[1])[0], total
 
 
 def _expanded(loop: Any) -> int:

@@ -167,8 +167,8 @@ def unit_from_decoded(
         biggest = largest_expansion(template.get("Resources"))
         if biggest is not None and biggest[1] > MAX_TEMPLATE_RESOURCES:
             return ScanError(display, line_of(biggest[0]),
-                             f"{biggest[0]} expands to {biggest[1]} resources; CloudFormation allows "
-                             f"{MAX_TEMPLATE_RESOURCES} per template, so it is not expanded")
+                             f"the loops expand to {biggest[1]} resources (the largest: {biggest[0]}); "
+                             f"CloudFormation allows {MAX_TEMPLATE_RESOURCES} per template, so they are not expanded")
     try:
         cfn = Template(display, template)
         matches = cfn.transform()

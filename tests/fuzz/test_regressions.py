@@ -38,7 +38,20 @@ def test_nested_foreach_of_thousands_is_refused_not_expanded() -> None:
                 "            Type: AWS::IAM::AccessKey\n            Properties:\n              UserName: bob\n")
     with temp_tree({"template.yaml": template.encode()}) as tree:
         check_scan(tree)
-        assert any("expands to 25000000 resources" in m for m in _errors(tree))
+        assert any("expand to 25000000 resources (the largest: Fn::ForEach::Outer)" in m for m in _errors(tree))
+
+
+def test_many_loops_each_under_the_quota_are_refused_together() -> None:
+    # 400 loops of 400 items: no loop alone passes 500 resources, the template passes 160,000.
+    items = "[" + ",".join(f"i{i}" for i in range(400)) + "]"
+    loops = "".join(f"  Fn::ForEach::L{n}:\n    - X\n    - {items}\n    - K{n}x${{X}}:\n"
+                    "        Type: AWS::IAM::AccessKey\n        Properties:\n          UserName: bob\n"
+                    for n in range(400))
+    template = ("AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::LanguageExtensions\nResources:\n"
+                + loops)
+    with temp_tree({"template.yaml": template.encode()}) as tree:
+        check_scan(tree)
+        assert any("expand to 160000 resources" in m for m in _errors(tree))
 
 
 def test_template_beyond_the_resource_quota_is_refused_quickly() -> None:
