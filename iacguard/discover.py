@@ -46,8 +46,17 @@ def is_terraform_file(path: Path) -> bool:
 _WANTED = (".tf", ".tf.json", ".tfvars", ".tfvars.json", *DATA_SUFFIXES)
 
 
-def walk(paths: Iterable[Path]) -> tuple[list[FoundDir], list[str], list[Path], list[ScanError]]:
-    """Directories with Terraform files, data files (paths as strings), tfvars, and paths that could not be read.
+class Walk(NamedTuple):
+    terraform: list[FoundDir]
+    data_files: list[str]  # JSON / YAML / .template candidates (CloudFormation, plans), as strings
+    tfvars: list[Path]
+    errors: list[ScanError]  # paths that could not be read
+    skipped: list[str]  # symbolic links that lead out of the repository: not followed
+
+
+def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
+    """Everything worth reading under the scan paths.  Symbolic links are followed while they stay
+    inside `boundaries` (the repository; a loop is walked once); one that leads out is not read.
 
     Works on strings with os.scandir: on a large tree pathlib's per-file cost is most of the scan.
     """
@@ -55,28 +64,48 @@ def walk(paths: Iterable[Path]) -> tuple[list[FoundDir], list[str], list[Path], 
     data_files: list[str] = []
     tfvars: list[Path] = []
     errors: list[ScanError] = []
-    seen_dirs: set[str] = set()  # real paths: overlapping scan paths are walked once
+    skipped: list[str] = []
+    seen_dirs: set[str] = set()  # real paths: overlapping scan paths and symlink loops are walked once
     seen_files: set[str] = set()
+    inside = [str(b) for b in boundaries]
+
+    def allowed(link: str) -> str | None:
+        """The real path of a link that stays in the repository, else None (and it is reported)."""
+        target = os.path.realpath(link)
+        if not inside or any(target == b or target.startswith(os.path.join(b, "")) for b in inside):
+            return target
+        skipped.append(link)
+        return None
 
     def visit(directory: str, real: str) -> None:
         if real in seen_dirs:
             return
         seen_dirs.add(real)
-        subdirs: list[str] = []
-        wanted: list[str] = []
+        subdirs: list[tuple[str, str]] = []  # (name, real path)
+        wanted: list[tuple[str, str]] = []
         initialised = False
         try:
             with os.scandir(directory) as listing:
                 for entry in listing:
                     name = entry.name
                     try:
-                        if entry.is_dir(follow_symlinks=False):
+                        if entry.is_symlink():
+                            if name in SKIP_DIRS or not (entry.is_dir() or name.endswith(_WANTED)):
+                                continue
+                            target = allowed(entry.path)
+                            if target is None:
+                                continue
+                            if entry.is_dir():
+                                subdirs.append((name, target))
+                            elif entry.is_file():
+                                wanted.append((name, target))
+                        elif entry.is_dir(follow_symlinks=False):
                             if name not in SKIP_DIRS:
-                                subdirs.append(name)
+                                subdirs.append((name, real + os.sep + name))
                             elif name == ".terraform":
                                 initialised = True
                         elif name.endswith(_WANTED) and entry.is_file():
-                            wanted.append(name)
+                            wanted.append((name, real + os.sep + name))
                     except OSError:
                         continue
         except OSError as exc:
@@ -84,9 +113,8 @@ def walk(paths: Iterable[Path]) -> tuple[list[FoundDir], list[str], list[Path], 
             return
         files: list[str] = []
         prefix = os.path.join(directory, "")
-        for name in sorted(wanted):
-            key = real + os.sep + name
-            if key in seen_files:  # also named on the command line
+        for name, key in sorted(wanted):
+            if key in seen_files:  # also named on the command line, or reached through a link
                 continue
             seen_files.add(key)
             if name.endswith((".tf", ".tf.json")):
@@ -97,8 +125,8 @@ def walk(paths: Iterable[Path]) -> tuple[list[FoundDir], list[str], list[Path], 
                 data_files.append(prefix + name)
         if files:
             tf_dirs.append(FoundDir(directory, real, files, initialised))
-        for name in sorted(subdirs):
-            visit(prefix + name, real + os.sep + name)
+        for name, sub_real in sorted(subdirs):
+            visit(prefix + name, sub_real)
 
     for root in paths:
         if root.is_file():
@@ -120,7 +148,7 @@ def walk(paths: Iterable[Path]) -> tuple[list[FoundDir], list[str], list[Path], 
         else:
             text = os.path.normpath(str(root))
             visit(text, os.path.realpath(text))
-    return _merge(tf_dirs), data_files, tfvars, errors
+    return Walk(_merge(tf_dirs), data_files, tfvars, errors, skipped)
 
 
 def _merge(found: list[FoundDir]) -> list[FoundDir]:

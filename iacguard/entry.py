@@ -86,6 +86,14 @@ def main() -> None:
     except BrokenPipeError:  # `iacguard scan . | head`: as Click does, quietly
         _quiet_streams()
         sys.exit(1)
+    except Exception as exc:  # a bug of ours: one line and exit 2, never a traceback in someone's CI log
+        import os
+
+        if os.environ.get("IACGUARD_DEBUG"):
+            raise
+        print(f"iacguard: internal error: {exc.__class__.__name__}: {exc} (IACGUARD_DEBUG=1 shows the "
+              "traceback; please report it)", file=sys.stderr)
+        sys.exit(2)
 
 
 def _flush() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from iacguard import discover
 from iacguard.cache import Inputs, ResultCache, default_directory, fingerprint
-from iacguard.model import Finding, Note, ScanError, ScanResult, Unit
+from iacguard.model import Finding, Note, ScanError, ScanResult, Unit, shorten
 from iacguard.options import ScanOptions
 
 _CFN_MARKERS = ("AWS::IAM::AccessKey",)
@@ -217,7 +217,8 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
         options = options._replace(boundaries=tuple(discover.repository_root(p) for p in paths))
     changed_tf = [p for p in paths if p.is_file() and (discover.is_terraform_file(p) or
                                                        p.name.endswith((".tfvars", ".tfvars.json")))]
-    tf_dirs, data_files, tfvars, errors = discover.walk([p for p in paths if p not in changed_tf])
+    found = discover.walk([p for p in paths if p not in changed_tf], options.boundaries)
+    tf_dirs, data_files, tfvars, errors = found.terraform, found.data_files, found.tfvars, found.errors
     units: list[Unit] = []
     results = ResultCache(locate=default_directory if options.use_cache else None)
     tf_units, tf_errors = load_terraform(tf_dirs, options, results)
@@ -241,7 +242,8 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
         elif loaded is not None:
             units.append(loaded)
     findings: list[Finding] = []
-    notes: list[Note] = []
+    notes = [Note(display_path(link), "a symbolic link that leads out of the repository: not followed",
+                  display_path(link)) for link in found.skipped]
     for unit in units:
         errors.extend(e for e in unit.errors if e not in errors)
         notes.extend(unit.notes)
@@ -254,4 +256,10 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
         except Exception as exc:
             errors.append(_internal_error(unit.name, exc))
     files = sum(len(d.files) for d in tf_dirs) + len(data_files) + len(tfvars) + extra_files
+    # Names from the input (labels, sources, paths) can be any length: messages stay readable.
+    errors = [e._replace(message=shorten(e.message, MESSAGE_LIMIT)) for e in errors]
+    notes = [n._replace(message=shorten(n.message, MESSAGE_LIMIT)) for n in notes]
     return ScanResult(tuple(units), tuple(findings), tuple(errors), tuple(notes), files)
+
+
+MESSAGE_LIMIT = 1000

@@ -146,3 +146,42 @@ def test_outside_git_the_working_directory_bounds_reads(tmp_path: Path) -> None:
     run = run_cli("scan", "live", "-f", "json", cwd=tmp_path)
     assert run.code == 1, run.stdout  # the module beside live/ is inside the working directory: followed
     assert json.loads(run.stdout)["findings"][0]["user"] == "shared"
+
+
+def test_a_link_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
+    # A pull request can add `main.tf -> /somewhere/else`: what is outside the repository is not read.
+    outside, repo = tmp_path / "outside", tmp_path / "repo"
+    _write(outside, {"keys.tf": TWO_KEYS, "t.yaml": "Resources: {}\n"})
+    (repo / ".git").mkdir(parents=True)
+    (repo / "main.tf").symlink_to(outside / "keys.tf")
+    (repo / "shared").symlink_to(outside)
+    code, report, _ = _scan(repo)
+    assert code == 0 and report["findings"] == [] and report["summary"]["files"] == 0
+    assert sorted(n["file"] for n in report["notes"]) == ["main.tf", "shared"]
+    assert all("leads out of the repository" in n["message"] for n in report["notes"])
+
+
+def test_links_inside_the_repository_are_followed_once(tmp_path: Path) -> None:
+    _write(tmp_path, {"live/prod/main.tf": TWO_KEYS})
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "prod").symlink_to(tmp_path / "live" / "prod")
+    code, report, _ = _scan(tmp_path / "infra")  # only the link leads to the keys
+    assert code == 1 and [f["user"] for f in report["findings"]] == ["u"]
+    code, report, _ = _scan(tmp_path)  # the real directory and the link: one unit
+    assert code == 1 and report["summary"]["units"] == 1 and len(report["findings"]) == 1
+
+
+def test_a_bug_of_ours_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, iacguard.scan as s\n"
+            "def broken(*a, **k): raise ValueError('boom')\n"
+            "s.scan = broken\nsys.argv = ['iacguard', 'scan', '.']\n"
+            "from iacguard.entry import main\nmain()\n")
+    env = {k: v for k, v in os.environ.items() if k != "IACGUARD_DEBUG"}
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == ("iacguard: internal error: ValueError: boom (IACGUARD_DEBUG=1 shows the "
+                                  "traceback; please report it)")

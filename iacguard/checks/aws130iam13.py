@@ -65,7 +65,7 @@ def _describe_keys(keys: Iterable[AccessKey]) -> str:
         groups.setdefault(_base_address(key.address), []).append(key)
     parts = []
     for base, members in groups.items():
-        label = members[0].address if len(members) == 1 else f"{base} ({len(members)} instances)"
+        label = shorten(members[0].address if len(members) == 1 else f"{base} ({len(members)} instances)")
         reasons = list(dict.fromkeys(shorten(m.reason, 2 * MAX_SHOWN) for m in members if m.reason))
         parts.append(f"{label}: {' / '.join(reasons)}" if reasons else label)
     if len(parts) > _KEYS_LISTED:  # the finding's keys list them all; the message stays readable
@@ -78,8 +78,8 @@ _KEYS_LISTED = 5
 
 def _user_label(user: UserId) -> str:
     if user.name is not None:
-        return f"IAM user {user.name!r}"
-    return f"the user given by {user.ref}"
+        return f"IAM user {shorten(repr(user.name))}"
+    return f"the user given by {shorten(str(user.ref))}"
 
 
 def _merge_keys(tallies: Iterable[_Tally]) -> tuple[AccessKey, ...]:

@@ -196,7 +196,7 @@ def contract_violations(tree: Path, result: ScanResult, peak_kb: int) -> list[Vi
             found.append(Violation("error-shape", f"error outside the tree: {error}"))
         if "internal error" in error.message:
             found.append(Violation("crash", error.message))
-    texts = ([e.message for e in errors] + [n.message for n in result.notes]
+    texts = ([e.message for e in result.errors] + [n.message for n in result.notes]
              + [f.message for f in result.findings])
     longest = max(texts, key=len, default="")
     if len(longest) > MESSAGE_LIMIT:

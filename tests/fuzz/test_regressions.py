@@ -171,3 +171,29 @@ def test_a_user_with_hundreds_of_keys_gets_a_readable_message_and_every_key_in_t
         (finding,) = scan([tree], ScanOptions()).findings
         assert finding.verdict == "fail" and len(finding.keys) == 300
         assert "and 295 more" in finding.message and len(finding.message) < 1000
+
+
+def test_a_user_name_of_twenty_thousand_characters_gives_a_short_message() -> None:
+    # Campaign find: a mutated fixture's literal user name was repeated whole in the message.
+    name = "iv" + "[" * 20000
+    template = ('AWSTemplateFormatVersion: "2010-09-09"\nResources:\n'
+                + "".join(f"  K{i}:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: '{name}'\n"
+                          for i in range(2)))
+    with temp_tree({"template.yaml": template.encode()}) as tree:
+        check_scan(tree)
+        (finding,) = scan([tree], ScanOptions()).findings
+        assert finding.verdict == "fail" and finding.user == name and len(finding.message) < 1000
+
+
+def test_names_of_any_length_from_terraform_give_short_messages() -> None:
+    label = "k" * 20000
+    source = ("resource \"aws_iam_access_key\" \"%s\" {\n  user = \"u\"\n}\n"
+              "resource \"aws_iam_access_key\" \"b\" {\n  user = \"u\"\n}\n"
+              "module \"m\" {\n  source = \"git::https://example.com/%s\"\n}\n") % (label, "x" * 20000)
+    with temp_tree({"main.tf": source.encode()}) as tree:
+        check_scan(tree)
+        result = scan([tree], ScanOptions())
+        assert [f.verdict for f in result.findings] == ["fail"]
+        assert all(len(text) <= 1000 for text in [f.message for f in result.findings]
+                   + [n.message for n in result.notes] + [e.message for e in result.errors])
+        assert result.notes and any(label in k.address for k in result.findings[0].keys)
