@@ -187,9 +187,9 @@ def test_a_user_name_of_twenty_thousand_characters_gives_a_short_message() -> No
 
 def test_names_of_any_length_from_terraform_give_short_messages() -> None:
     label = "k" * 20000
-    source = ("resource \"aws_iam_access_key\" \"%s\" {\n  user = \"u\"\n}\n"
-              "resource \"aws_iam_access_key\" \"b\" {\n  user = \"u\"\n}\n"
-              "module \"m\" {\n  source = \"git::https://example.com/%s\"\n}\n") % (label, "x" * 20000)
+    key = 'resource "aws_iam_access_key" "NAME" {\n  user = "u"\n}\n'
+    source = (key.replace("NAME", label) + key.replace("NAME", "b")
+              + 'module "m" {\n  source = "git::https://example.com/' + "x" * 20000 + '"\n}\n')
     with temp_tree({"main.tf": source.encode()}) as tree:
         check_scan(tree)
         result = scan([tree], ScanOptions())
