@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from iacguard import __version__, run
+from iacguard.options import LIMIT_NAMES
 
 app = typer.Typer(
     name="iacguard",
@@ -78,6 +79,10 @@ def scan(
         "--show-config", help="Print the effective settings (config file + flags) and exit.")] = False,
     quiet: Annotated[bool | None, typer.Option("--quiet", "-q", help="Only failures and the summary.")] = None,
     no_color: Annotated[bool | None, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")] = None,
+    limit: Annotated[list[str] | None, typer.Option(
+        "--limit", metavar="NAME=N",
+        help=f"Change a bound that keeps every input finite: {', '.join(LIMIT_NAMES)} "
+             "(defaults in the README). Repeat for several.")] = None,
 ) -> None:
     """Check IAM users for more than one active access key.
 
@@ -102,7 +107,7 @@ def scan(
       iacguard scan . --baseline .iacguard-baseline.json
     """
     flags = run.ScanFlags(paths, output_format, output, var_file, var, parameter, parameters_file, tf_dir, strict,
-                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color)
+                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit)
     try:
         code = run.command(flags)
     except run.UsageError as exc:

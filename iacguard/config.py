@@ -26,6 +26,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "tf_dir": (str, "Terraform configuration of a plan file"),
     "no_suppressions": (bool, "ignore inline suppressions"),
     "baseline": (str, "baseline file: only new findings fail"),
+    "limits": (dict, "bounds on expansion and size, NAME = N"),
 }
 
 
@@ -82,6 +83,13 @@ def _validate(values: Any, path: Path, section: str = "") -> dict[str, Any]:
             raise ConfigError(f"{where}: {key} must be a list of strings")
         if isinstance(value, dict) and not all(isinstance(v, (str, int, float, bool)) for v in value.values()):
             raise ConfigError(f"{where}: values of {key} must be strings, numbers or booleans")
+    if "limits" in values:
+        from iacguard.options import limits_from
+
+        try:
+            limits_from(values["limits"])
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
     relative_to = path.parent
     out = dict(values)
     for key in ("var_files", "parameters_files"):

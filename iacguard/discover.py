@@ -46,12 +46,22 @@ def is_terraform_file(path: Path) -> bool:
 _WANTED = (".tf", ".tf.json", ".tfvars", ".tfvars.json", *DATA_SUFFIXES)
 
 
+class Skipped(NamedTuple):
+    path: str
+    why: str
+
+
+LEADS_OUT = "a symbolic link that leads out of the repository: not followed"
+NOT_A_FILE = "not a regular file (a pipe, socket or device): not read"
+LEADS_NOWHERE = "a symbolic link to nothing: its target does not exist"
+
+
 class Walk(NamedTuple):
     terraform: list[FoundDir]
     data_files: list[str]  # JSON / YAML / .template candidates (CloudFormation, plans), as strings
     tfvars: list[Path]
-    errors: list[ScanError]  # paths that could not be read
-    skipped: list[str]  # symbolic links that lead out of the repository: not followed
+    errors: list[ScanError]  # paths that could not be read (Terraform's own files among them)
+    skipped: list[Skipped]  # what was left unread on purpose, and why
 
 
 def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
@@ -64,7 +74,7 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
     data_files: list[str] = []
     tfvars: list[Path] = []
     errors: list[ScanError] = []
-    skipped: list[str] = []
+    skipped: list[Skipped] = []
     seen_dirs: set[str] = set()  # real paths: overlapping scan paths and symlink loops are walked once
     seen_files: set[str] = set()
     inside = [str(b) for b in boundaries]
@@ -74,8 +84,17 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
         target = os.path.realpath(link)
         if not inside or any(target == b or target.startswith(os.path.join(b, "")) for b in inside):
             return target
-        skipped.append(link)
+        skipped.append(Skipped(link, LEADS_OUT))
         return None
+
+    def unreadable(path: str, why: str) -> None:
+        """A wanted name that is not a file to read: Terraform would fail on its own files (an
+        error); a JSON or YAML file may not be infrastructure at all (a note).  Opening a pipe
+        would block the scan, so none is opened."""
+        if path.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")):
+            errors.append(ScanError(path, None, why))
+        else:
+            skipped.append(Skipped(path, why))
 
     def visit(directory: str, real: str) -> None:
         if real in seen_dirs:
@@ -99,13 +118,18 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
                                 subdirs.append((name, target))
                             elif entry.is_file():
                                 wanted.append((name, target))
+                            else:
+                                unreadable(entry.path, NOT_A_FILE if os.path.exists(target) else LEADS_NOWHERE)
                         elif entry.is_dir(follow_symlinks=False):
                             if name not in SKIP_DIRS:
                                 subdirs.append((name, real + os.sep + name))
                             elif name == ".terraform":
                                 initialised = True
-                        elif name.endswith(_WANTED) and entry.is_file():
-                            wanted.append((name, real + os.sep + name))
+                        elif name.endswith(_WANTED):
+                            if entry.is_file(follow_symlinks=False):
+                                wanted.append((name, real + os.sep + name))
+                            else:
+                                unreadable(entry.path, NOT_A_FILE)
                     except OSError:
                         continue
         except OSError as exc:
@@ -145,6 +169,8 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
                 data_files.append(text)
         elif not root.exists():
             errors.append(ScanError(str(root), None, "no such file or directory"))
+        elif not root.is_dir():
+            errors.append(ScanError(str(root), None, NOT_A_FILE))
         else:
             text = os.path.normpath(str(root))
             visit(text, os.path.realpath(text))

@@ -7,13 +7,38 @@ from typing import NamedTuple
 
 
 class Limits(NamedTuple):
-    """Bounds that keep every input finite (documented in the README)."""
+    """Bounds that keep every input finite (documented in the README; `--limit NAME=N` or the
+    `[limits]` table of the config file sets them, NAME being the field without `max_`)."""
 
     max_instances: int = 256  # count/for_each instances materialised per resource or module call
     max_scenarios: int = 64  # enumerated assignments of unknown inputs per unit
     max_module_depth: int = 32
-    max_file_bytes: int = 20 * 1024 * 1024
-    max_expression_depth: int = 200
+    max_file_bytes: int = 20 * 1024 * 1024  # Terraform files, plans, state
+    max_template_bytes: int = 1024 * 1024  # CloudFormation's own limit for a template
+    # CloudFormation's quota, after Fn::ForEach expansion: beyond it a template cannot deploy, and
+    # nested loops of thousands of items would not finish (5,000 x 5,000 = 25 million resources).
+    max_template_resources: int = 500
+
+
+LIMIT_NAMES = tuple(field.removeprefix("max_") for field in Limits._fields)
+
+
+def limits_from(values: dict[str, object]) -> Limits:
+    """Limits with the given NAME -> N overrides; ValueError names what is wrong."""
+    changes: dict[str, int] = {}
+    for name, value in values.items():
+        if name not in LIMIT_NAMES:
+            raise ValueError(f"unknown limit {name!r} (known: {', '.join(LIMIT_NAMES)})")
+        number = value
+        if isinstance(value, str):
+            try:
+                number = int(value.replace("_", ""))
+            except ValueError:
+                number = None
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise ValueError(f"limit {name} must be a whole number of at least 1, got {value!r}")
+        changes["max_" + name] = number
+    return Limits()._replace(**changes)
 
 
 class ScanOptions(NamedTuple):

@@ -51,6 +51,7 @@ class ScanFlags(NamedTuple):
     show_config: bool = False
     quiet: bool | None = None
     no_color: bool | None = None
+    limit: list[str] | None = None
 
 
 class OutputSpec(NamedTuple):
@@ -114,6 +115,9 @@ def settings_of(flags: ScanFlags, found: Config) -> dict[str, Any]:
         "tf_dir": str(flags.tf_dir) if flags.tf_dir else cfg.get("tf_dir"),
         "no_suppressions": bool(pick(flags.no_suppressions, "no_suppressions", False)),
         "baseline": str(flags.baseline) if flags.baseline else cfg.get("baseline"),
+        # per limit: a flag wins over the config file, the others keep theirs
+        "limits": {**cfg.get("limits", {}),
+                   **{k: int(v) if v.strip().isdigit() else v for k, v in parse_pairs(flags.limit or [], "--limit")}},
     }
 
 
@@ -137,8 +141,12 @@ def command(flags: ScanFlags) -> int:
 def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
               create_baseline: Path | None, use_cache: bool = True) -> ScanPlan:
     """Check every value the scan will use; raises UsageError before anything is read or written."""
-    from iacguard.options import ScanOptions
+    from iacguard.options import ScanOptions, limits_from
 
+    try:
+        limits = limits_from(settings["limits"])
+    except ValueError as exc:
+        raise UsageError(str(exc), "--limit") from None
     specs = [parse_format(f, None) for f in settings["format"]]
     if output is not None:
         if len([s for s in specs if s.path is None]) > 1:
@@ -164,6 +172,7 @@ def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         tf_dir=Path(settings["tf_dir"]) if settings["tf_dir"] else None,
         parameters=parse_pairs(settings["parameters"], "--parameter"),
         parameters_files=tuple(Path(p) for p in settings["parameters_files"]),
+        limits=limits,
         honour_suppressions=not settings["no_suppressions"],
         use_cache=use_cache,
     )

@@ -146,7 +146,8 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
         head = raw[:65536].decode("utf-8", errors="replace")
         if "AWS::" in head or "format_version" in head:
             return ScanError(display_path(name), None,
-                             f"file is larger than {options.limits.max_file_bytes} bytes; not analysed")
+                             f"file is larger than {options.limits.max_file_bytes} bytes (--limit file_bytes); "
+                             "not analysed")
         return None
     maybe_plan = (name.endswith(".json") and b'"format_version"' in raw) or name.endswith(".tfstate")
     if not maybe_plan and not any(marker in raw for marker in _CFN_MARKER_BYTES):
@@ -218,7 +219,8 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
     changed_tf = [p for p in paths if p.is_file() and (discover.is_terraform_file(p) or
                                                        p.name.endswith((".tfvars", ".tfvars.json")))]
     found = discover.walk([p for p in paths if p not in changed_tf], options.boundaries)
-    tf_dirs, data_files, tfvars, errors = found.terraform, found.data_files, found.tfvars, found.errors
+    tf_dirs, data_files, tfvars = found.terraform, found.data_files, found.tfvars
+    errors = [e._replace(file=display_path(e.file)) for e in found.errors]
     units: list[Unit] = []
     results = ResultCache(locate=default_directory if options.use_cache else None)
     tf_units, tf_errors = load_terraform(tf_dirs, options, results)
@@ -242,8 +244,7 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
         elif loaded is not None:
             units.append(loaded)
     findings: list[Finding] = []
-    notes = [Note(display_path(link), "a symbolic link that leads out of the repository: not followed",
-                  display_path(link)) for link in found.skipped]
+    notes = [Note(display_path(left.path), left.why, display_path(left.path)) for left in found.skipped]
     for unit in units:
         errors.extend(e for e in unit.errors if e not in errors)
         notes.extend(unit.notes)

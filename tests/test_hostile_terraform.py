@@ -161,6 +161,26 @@ def test_a_link_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
     assert all("leads out of the repository" in n["message"] for n in report["notes"])
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_pipes_and_links_to_nothing_are_reported_not_opened(tmp_path: Path) -> None:
+    # Opening a pipe named main.tf would block the scan for ever; a link to nothing hides a file.
+    _write(tmp_path, {"keys.tf": TWO_KEYS})
+    os.mkfifo(tmp_path / "main.tf")
+    os.mkfifo(tmp_path / "template.yaml")
+    (tmp_path / "vars.tf").symlink_to(tmp_path / "missing.tf")
+    code, report, _ = _scan(tmp_path)
+    assert code == 1 and [f["user"] for f in report["findings"]] == ["u"]  # the readable file still decides
+    errors = {e["file"]: e["message"] for e in report["errors"]}
+    assert errors == {"main.tf": "not a regular file (a pipe, socket or device): not read",
+                      "vars.tf": "a symbolic link to nothing: its target does not exist"}
+    assert [(n["file"], n["message"]) for n in report["notes"]] == [
+        ("template.yaml", "not a regular file (a pipe, socket or device): not read")]
+    text = run_cli("scan", ".", cwd=tmp_path).stdout.splitlines()
+    assert "note: template.yaml: not a regular file (a pipe, socket or device): not read" in text
+    run = run_cli("scan", "template.yaml", cwd=tmp_path)  # named on the command line
+    assert run.code == 2 and "template.yaml: not a regular file" in run.stdout + run.stderr
+
+
 def test_links_inside_the_repository_are_followed_once(tmp_path: Path) -> None:
     _write(tmp_path, {"live/prod/main.tf": TWO_KEYS})
     (tmp_path / ".git").mkdir()

@@ -87,7 +87,12 @@ def _merge_keys(tallies: Iterable[_Tally]) -> tuple[AccessKey, ...]:
     for tally in tallies:
         for key in tally.keys:
             seen.setdefault(key.address, key)
-    return tuple(sorted(seen.values(), key=lambda k: (k.location.file, k.location.line or 0, k.address)))
+    return tuple(sorted(seen.values(), key=lambda k: (k.location.file, k.location.line or 0, _natural(k.address))))
+
+
+def _natural(address: str) -> tuple[tuple[int, int, str], ...]:
+    """k[2] before k[10], as a person counts."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", address))
 
 
 def _fmt_max(value: float) -> str:

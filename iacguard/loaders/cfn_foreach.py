@@ -22,9 +22,6 @@ from iacguard.loaders.cfn_values import Resolver, Unresolved, render
 
 _FOR_EACH = re.compile(r"^Fn::ForEach::[A-Za-z0-9]+$")
 PLACEHOLDER = "IacguardUnknownItem"  # letters and digits only: it becomes part of logical ids
-# AWS's quota per template: a loop that expands beyond it cannot deploy, and expanding
-# nested loops of thousands of items would not finish (5,000 x 5,000 = 25 million resources).
-MAX_TEMPLATE_RESOURCES = 500
 
 
 def has_for_each(node: Any) -> bool:

@@ -21,7 +21,6 @@ from typing import Any
 
 from iacguard.loaders import cfn_fast
 from iacguard.loaders.cfn_foreach import (
-    MAX_TEMPLATE_RESOURCES,
     expand_transforms,
     has_for_each,
     largest_expansion,
@@ -33,7 +32,6 @@ from iacguard.model import ScanError, Unit, plain
 from iacguard.options import ScanOptions
 
 # AWS's quota on a template body (uploaded through S3).
-MAX_TEMPLATE_BYTES = 1024 * 1024
 _FORMAT_VERSION = re.compile(r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:""", re.MULTILINE)
 _JSON_FORMAT_VERSION = re.compile(r'"AWSTemplateFormatVersion"\s*:')
 _RESOURCES = re.compile(r"""(^|[{,\s])["']?Resources["']?\s*:""", re.MULTILINE)
@@ -57,17 +55,18 @@ def load_template(path: Path, display: str, options: ScanOptions) -> Unit | Scan
     try:
         if path.stat().st_size > options.limits.max_file_bytes:
             return None if not _head_looks_like(path) else ScanError(
-                display, None, f"larger than {options.limits.max_file_bytes} bytes; not read")
+                display, None, f"larger than {options.limits.max_file_bytes} bytes (--limit file_bytes); not read")
         raw = path.read_bytes()
     except OSError as error:
         return ScanError(display, None, f"cannot read: {error.strerror or error}")
-    if len(raw) > MAX_TEMPLATE_BYTES:
+    if len(raw) > options.limits.max_template_bytes:
         # cfn-lint's decoder reads ~0.15 MB/s: a bigger file would stall the scan, and AWS refuses it anyway.
         loose = raw[:65536].decode("utf-8", errors="replace")
         if not looks_like_cloudformation(loose) or KEY_TYPE.encode() not in raw:
             return None
-        return ScanError(display, None, f"larger than {MAX_TEMPLATE_BYTES} bytes, the most CloudFormation "
-                                        "accepts for a template; not analysed")
+        return ScanError(display, None, f"larger than {options.limits.max_template_bytes} bytes, the most "
+                                        "CloudFormation accepts for a template (--limit template_bytes); "
+                                        "not analysed")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -112,7 +111,7 @@ def fast_unit(text: str, display: str, overrides: Mapping[str, str], options: Sc
         if may_loop:  # as cfnlint_unit does: our values in the collections, the quota before expansion
             loops = prepare(template, parameter_values(template, overrides))
             biggest = largest_expansion(template.get("Resources"))
-            if biggest is not None and biggest[1] > MAX_TEMPLATE_RESOURCES:
+            if biggest is not None and biggest[1] > options.limits.max_template_resources:
                 return None
         expanded = expand_transforms(template)
         if expanded is None:
@@ -120,7 +119,7 @@ def fast_unit(text: str, display: str, overrides: Mapping[str, str], options: Sc
         template = expanded
         resources = template.get("Resources")
         may_loop = may_loop and has_for_each(resources)  # left unexpanded: cfn-lint words the error
-    if isinstance(resources, dict) and (len(resources) > MAX_TEMPLATE_RESOURCES or may_loop):
+    if isinstance(resources, dict) and (len(resources) > options.limits.max_template_resources or may_loop):
         return None
     conditions = template.get("Conditions")
     if isinstance(conditions, dict) and not all(isinstance(name, str) for name in conditions):
@@ -150,10 +149,11 @@ def unit_from_decoded(
 ) -> Unit | ScanError:
     from cfnlint.template import Template
 
+    most = options.limits.max_template_resources
     resources = template.get("Resources")
-    if isinstance(resources, dict) and len(resources) > MAX_TEMPLATE_RESOURCES:
+    if isinstance(resources, dict) and len(resources) > most:
         return ScanError(display, line_of(next(iter(resources))), f"{len(resources)} resources; CloudFormation "
-                         f"allows {MAX_TEMPLATE_RESOURCES} per template, so it is not analysed")
+                         f"allows {most} per template (--limit template_resources), so it is not analysed")
     loops = {}
     if has_for_each(template.get("Resources")):
         transforms = template.get("Transform")
@@ -165,10 +165,11 @@ def unit_from_decoded(
             return ScanError(display, line_of(first), "Fn::ForEach needs 'Transform: AWS::LanguageExtensions'")
         loops = prepare(template, parameter_values(template, overrides))
         biggest = largest_expansion(template.get("Resources"))
-        if biggest is not None and biggest[1] > MAX_TEMPLATE_RESOURCES:
+        if biggest is not None and biggest[1] > most:
             return ScanError(display, line_of(biggest[0]),
                              f"the loops expand to {biggest[1]} resources (the largest: {biggest[0]}); "
-                             f"CloudFormation allows {MAX_TEMPLATE_RESOURCES} per template, so they are not expanded")
+                             f"CloudFormation allows {most} per template (--limit template_resources), "
+                             "so they are not expanded")
     try:
         cfn = Template(display, template)
         matches = cfn.transform()

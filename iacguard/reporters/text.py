@@ -33,7 +33,11 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - cell_len(text))  # cells, not characters: wide glyphs stay aligned
 
 
-def _key_lines(keys: tuple[KeyReport, ...]) -> list[Text]:
+KEY_LINES = 20  # per finding; `count = 300` must not bury the summary (other formats list every key)
+
+
+def _key_lines(all_keys: tuple[KeyReport, ...]) -> list[Text]:
+    keys = all_keys[:KEY_LINES] if len(all_keys) > KEY_LINES + 1 else all_keys
     places = [where(k.file, k.line) for k in keys]
     place_width = max((cell_len(p) for p in places), default=0)
     address_width = max((cell_len(k.address) for k in keys), default=0)
@@ -50,6 +54,9 @@ def _key_lines(keys: tuple[KeyReport, ...]) -> list[Text]:
             line.append(" " * (status_width - len(key.status) + 2))
             line.append(_indented(key.reason, style="dim"))
         lines.append(line)
+    if len(keys) < len(all_keys):
+        lines.append(Text(INDENT + f"… and {len(all_keys) - len(keys)} more keys (--format json lists them all)",
+                          style="dim"))
     return lines
 
 
@@ -83,7 +90,7 @@ def _note_line(note: Note) -> Text:
     line = Text()
     line.append("note", style="bold blue")
     line.append(f": {note.unit}: {note.message}")
-    if note.file is not None:
+    if note.file is not None and (note.file != note.unit or note.line is not None):
         line.append(" (")
         line.append(where(note.file, note.line), style="cyan")
         line.append(")")

@@ -116,9 +116,9 @@ def _json_parses(text: str) -> bool:
 def _cfn_parses(raw: bytes) -> bool:
     from cfnlint.decode import decode_str
 
-    from iacguard.loaders.cloudformation import MAX_TEMPLATE_BYTES
+    from iacguard.options import Limits
 
-    if len(raw) > MAX_TEMPLATE_BYTES:
+    if len(raw) > Limits().max_template_bytes:
         return False  # beyond AWS's quota: the scan must say so (and decoding it here would take minutes)
 
     try:

@@ -68,3 +68,18 @@ def test_colour_output_prints_brackets_literally(result: ScanResult) -> None:
 
 def test_empty_scan_prints_just_the_summary(empty: ScanResult) -> None:
     assert _render(empty) == "0 units, 0 files, 0 users: 0 fail, 0 warn, 0 errors\n"
+
+
+def test_a_finding_with_many_keys_shows_twenty_in_counting_order_and_says_how_many_more(result: ScanResult) -> None:
+    from tests.reporters.conftest import _key
+
+    fail = result.findings[0]
+    keys = tuple(_key(f"aws_iam_access_key.k[{i}]", "infra/prod/keys.tf", 1) for i in range(300))
+    many = result._replace(findings=(fail._replace(keys=keys),))
+    lines = _render(many).splitlines()
+    shown = [line.split()[1] for line in lines if "aws_iam_access_key.k[" in line]
+    assert shown == [f"aws_iam_access_key.k[{i}]" for i in range(20)]
+    assert "      … and 280 more keys (--format json lists them all)" in lines
+    # One more than the cap is shown whole: a line saying "1 more" would be no shorter.
+    few = result._replace(findings=(fail._replace(keys=keys[:21]),))
+    assert "more keys" not in _render(few)

@@ -254,7 +254,8 @@ class ModuleInstance:
             kind, value = expansion
             if kind == "count":
                 if value > self.ctx.limits.max_instances:
-                    return Unknown(f"{base} has {value} instances (more than the limit)", ref=base)
+                    return Unknown(f"{base} has {value} instances (more than {self.ctx.limits.max_instances} are not "
+                                   "materialised; --limit instances)", ref=base)
                 return [ResourceInstance(self, decl, f"{base}[{i}]", {"count": {"index": i}}, data)
                         for i in range(value)]
             return {k: ResourceInstance(self, decl, f'{base}["{k}"]', {"each": {"key": k, "value": v}}, data)
@@ -315,7 +316,7 @@ class ModuleInstance:
         if len(self.chain) >= self.ctx.limits.max_module_depth:
             self.ctx.errors.append(ScanError(self.ctx.display(decl.file), decl.block.line,
                                              f'module "{name}": nesting deeper than '
-                                             f"{self.ctx.limits.max_module_depth} levels"))
+                                             f"{self.ctx.limits.max_module_depth} levels (--limit module_depth)"))
             return None
         config = self.ctx.cache.config(directory)
         self.ctx.files.update(config.files)
@@ -339,7 +340,8 @@ class ModuleInstance:
         kind, value = expansion
         if kind == "count":
             if value > self.ctx.limits.max_instances:
-                return Unknown(f"module.{name} has {value} instances (more than the limit)")
+                return Unknown(f"module.{name} has {value} instances (more than {self.ctx.limits.max_instances} "
+                               "are not materialised; --limit instances)")
             return ("count", [(i, self._child(config, name, decl, f"module.{name}[{i}]", {"count": {"index": i}},
                                               key_path)) for i in range(value)])
         return ("for_each", [(k, self._child(config, name, decl, f'module.{name}["{k}"]',

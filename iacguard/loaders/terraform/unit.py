@@ -132,7 +132,8 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
             scenarios.append(Scenario(description, tuple(scenario_keys), given=False))
     elif candidates:
         ctx.note(f"{len(candidates)} inputs without a value ({', '.join(sorted(candidates))}) give "
-                 f"{combos} combinations, more than {options.limits.max_scenarios}: counted as ranges")
+                 f"{combos} combinations, more than {options.limits.max_scenarios} (--limit scenarios): "
+                 "counted as ranges")
     files = tuple(sorted({display(p) for p in ctx.files}))
     for path in sorted(ctx.files):
         if not any(e.file == display(path) for e in ctx.errors):  # one error per file

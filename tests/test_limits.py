@@ -1,0 +1,67 @@
+"""The bounds that keep every input finite are documented and can be changed (--limit, [limits])."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+COUNTED = 'resource "aws_iam_access_key" "k" {\n  count = 300\n  user = "u"\n}\n'
+
+TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  User:
+    Type: AWS::IAM::User
+  KeyA:
+    Type: AWS::IAM::AccessKey
+    Properties: {UserName: !Ref User}
+  KeyB:
+    Type: AWS::IAM::AccessKey
+    Properties: {UserName: !Ref User, Status: Inactive}
+"""
+
+
+def _addresses(run_json: dict) -> list[str]:
+    return [k["address"] for f in run_json["findings"] for k in f["keys"]]
+
+
+def test_instances_beyond_the_limit_are_counted_not_materialised_and_the_limit_can_be_raised(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(COUNTED)
+    default = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    assert default.code == 1 and _addresses(default.json()) == ["aws_iam_access_key.k[*]"]
+    raised = run_cli("scan", ".", "-f", "json", "--limit", "instances=1000", cwd=tmp_path)
+    assert raised.code == 1 and len(_addresses(raised.json())) == 300
+    assert _addresses(raised.json())[:3] == ["aws_iam_access_key.k[0]", "aws_iam_access_key.k[1]",
+                                             "aws_iam_access_key.k[2]"]  # counted as a person counts
+
+
+def test_limits_from_the_config_file_and_the_flag_wins(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".iacguard.toml").write_text("[limits]\ninstances = 1000\ntemplate_resources = 2\n")
+    (tmp_path / "main.tf").write_text(COUNTED)
+    (tmp_path / "t.yaml").write_text(TEMPLATE)
+    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    assert run.code == 1 and len(_addresses(run.json())) == 300
+    assert [(e["file"], "3 resources" in e["message"]) for e in run.json()["errors"]] == [("t.yaml", True)]
+    shown = run_cli("scan", ".", "--limit", "instances=5", "--show-config", cwd=tmp_path).json()
+    assert shown["settings"]["limits"] == {"instances": 5, "template_resources": 2}
+    run = run_cli("scan", ".", "-f", "json", "--limit", "instances=5", "--limit", "template_resources=500",
+                  cwd=tmp_path)
+    assert _addresses(run.json()) == ["aws_iam_access_key.k[*]"] and run.json()["errors"] == []
+
+
+def test_a_smaller_template_size_limit_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(TEMPLATE)
+    assert run_cli("scan", ".", cwd=tmp_path).code == 0  # one active key: passes
+    run = run_cli("scan", ".", "-f", "json", "--limit", "template_bytes=100", cwd=tmp_path)
+    assert run.code == 2 and "larger than 100 bytes" in run.json()["errors"][0]["message"]
+
+
+def test_unknown_or_invalid_limits_are_usage_errors(tmp_path: Path) -> None:
+    for value, words in (("instance=3", "unknown limit 'instance'"), ("instances=0", "at least 1"),
+                         ("instances=many", "whole number"), ("instances", "expected NAME=VALUE")):
+        run = run_cli("scan", ".", "--limit", value, cwd=tmp_path)
+        assert run.code == 2 and words in run.stderr, (value, run.stderr)
+    (tmp_path / ".iacguard.toml").write_text('[limits]\nscenarios = "lots"\n')
+    run = run_cli("scan", ".", cwd=tmp_path)
+    assert run.code == 2 and "limit scenarios must be a whole number" in run.stderr
