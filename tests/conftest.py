@@ -22,12 +22,12 @@ class CliRun(NamedTuple):
         return json.loads(self.stdout)
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliRun:
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300) -> CliRun:
     """The real command line, in a subprocess, as a user runs it."""
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "iacguard", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300,
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
 

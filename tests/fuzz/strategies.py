@@ -87,7 +87,7 @@ def _key(name: str, user: str, extra: str = "") -> str:
 @st.composite
 def hcl_fragment(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(["count", "for_each", "self-local", "local-cycle", "long-expr", "func",
-                                 "weird-ident", "deep-expr", "status", "dynamic", "variable"]))
+                                 "weird-ident", "deep-expr", "status", "dynamic", "variable", "growth"]))
     user = draw(st.sampled_from(['"u"', "aws_iam_user.u.name", "local.loop", "var.v", '"${local.a}"']))
     if kind == "count":
         return _key("c", user, f"  count = {draw(_BIG)}\n")
@@ -118,6 +118,17 @@ def hcl_fragment(draw: st.DrawFn) -> str:
     if kind == "status":
         status = draw(st.sampled_from(['"Active"', '"active"', "null", "1", "[]", "var.s", '"Inactive"']))
         return _key("st", user, f"  status = {status}\n")
+    if kind == "growth":  # a value that doubles at each level, or a product of lists: 2**60 if materialised
+        levels = draw(st.integers(10, 60))
+        step = draw(st.sampled_from(['"${{local.g{0}}}${{local.g{0}}}"', "concat(local.g{0}, local.g{0})",
+                                     "local.g{0} * local.g{0}", "jsonencode([local.g{0}, local.g{0}])",
+                                     "flatten([local.g{0}, local.g{0}])", "merge(local.g{0}, local.g{0})",
+                                     "[for x in local.g{0} : [x, x]]", 'join(",", [local.g{0}, local.g{0}])',
+                                     "setproduct(local.g{0}, local.g{0})", "toset(concat(local.g{0}, local.g{0}))",
+                                     'replace(local.g{0}, "a", local.g{0})', 'format("%s%s", local.g{0}, local.g{0})']))
+        first = draw(st.sampled_from(['"aa"', "[1, 2]", "2", '{a = 1}', "range(1000)"]))
+        body = f"  g0 = {first}\n" + "".join(f"  g{i} = {step.format(i - 1)}\n" for i in range(1, levels + 1))
+        return f"locals {{\n{body}}}\n" + _key("gr", user, f"  count = local.g{levels} != null ? 2 : 1\n")
     if kind == "dynamic":
         return _key("dy", user, '  dynamic "x" {\n    for_each = range(100000)\n    content {}\n  }\n')
     return f'variable "{draw(_IDENT)}" {{\n  default = {draw(_BIG)}\n}}\n'

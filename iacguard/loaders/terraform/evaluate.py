@@ -64,25 +64,60 @@ class Tracker:
 
 
 MAX_COLLECTION = 100_000  # range(), for-expressions: beyond this a value is Unknown, not materialised
+MAX_STRING = 1_000_000  # characters of a computed string: beyond this it is Unknown, not materialised
 MAX_DEPTH = 1000  # Python frames per level: the scan raises the interpreter's recursion limit
+# Steps and elements touched per evaluation of a unit (about a second of work).  Values can grow
+# without bound from a few lines (a local that doubles another, setproduct, nested for): this
+# bounds time and memory whatever the input; what is left is Unknown, with this reason.
+MAX_WORK = 3_000_000
+OVER_BUDGET = (f"not evaluated: the expressions here take more than {MAX_WORK:,} steps "
+               "(values that grow without bound)")
+_SMALL_NUMBER_BITS = 1024
+
+
+class OverBudget(Exception):
+    """The unit's evaluation budget is spent: the value is Unknown (OVER_BUDGET)."""
 
 
 class Evaluator:
     def __init__(self, tracker: Tracker | None = None) -> None:
         self.tracker = tracker or Tracker()
         self.depth = 0
+        self.work = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.work > MAX_WORK
+
+    def spend(self, amount: int) -> None:
+        """Charge work to the budget; OverBudget once it is spent."""
+        self.work += amount
+        if self.work > MAX_WORK:
+            raise OverBudget
+
+    def weigh(self, *values: Any) -> None:
+        """Charge the size of values about to be copied or compared (shared parts count each time)."""
+        room = MAX_WORK - self.work + 1
+        self.spend(min(weight(values, room), room))
 
     # -- entry point ------------------------------------------------------------------------
 
     def eval(self, expr: Any, scope: Scope) -> Any:
         self.depth += 1
+        self.work += 1
         try:
             if self.depth > MAX_DEPTH:
                 return Unknown("expression nested too deeply")
+            if self.work > MAX_WORK:
+                return Unknown(OVER_BUDGET)
             method = getattr(self, "_" + type(expr).__name__, None)
             if method is None:
                 return Unknown(f"unsupported expression {type(expr).__name__}")
-            return method(expr, scope)
+            return bounded(method(expr, scope))
+        except OverBudget:
+            return Unknown(OVER_BUDGET)
+        except (ArithmeticError, ValueError) as exc:  # infinity to an integer, a math domain error
+            return Unknown(f"a number beyond what iacguard follows ({exc or type(exc).__name__})")
         finally:
             self.depth -= 1
 
@@ -118,7 +153,12 @@ class Evaluator:
             return unknown
         if len(pieces) == 1 and isinstance(pieces[0], RefStr):
             return pieces[0]
-        return "".join(_to_string(p) for p in pieces)
+        texts = [_to_string(p) for p in pieces]
+        size = sum(len(t) for t in texts)
+        if size > MAX_STRING:
+            return Unknown(f"a string of {size:,} characters is not materialised")
+        self.spend(size // 64)
+        return "".join(texts)
 
     def _TupleExpr(self, e: s.TupleExpr, scope: Scope) -> Any:
         return [self.eval(item, scope) for item in e.items]
@@ -153,6 +193,7 @@ class Evaluator:
         if target is None:
             return []
         items = list(target) if isinstance(target, (list, tuple)) else [target]
+        self.spend(len(items))
         if isinstance(target, dict) and not _is_object_like(target):
             raise EvalError("a splat cannot be applied to a map; use values()")
         out = []
@@ -209,10 +250,9 @@ class Evaluator:
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             self._hint_comparison(op, left, right)
             return decided(left, right) if op in ("==", "!=", "<", ">", "<=", ">=") else merge_unknown(left, right)
-        if op == "==":
-            return _plain_equal(left, right)
-        if op == "!=":
-            return not _plain_equal(left, right)
+        if op in ("==", "!="):
+            self.weigh(left, right)
+            return _plain_equal(left, right) == (op == "==")
         a, b = _to_number(left), _to_number(right)
         if op == "+":
             return _num(a + b)
@@ -273,11 +313,14 @@ class Evaluator:
         if fn is None:
             self.tracker.consume(*args)
             return Unknown(f"function {name}() is not evaluated")
+        self.weigh(args)  # every function reads its arguments at least once
         try:
             return fn(self, args)
-        except EvalError:
+        except (EvalError, OverBudget):
             raise
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        except OverflowError as exc:  # Terraform's numbers are arbitrary precision; ours are floats
+            return Unknown(f"{name}(): a number beyond what iacguard follows ({exc})")
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
             raise EvalError(f"{name}(): {exc}") from None
 
     def _ForExpr(self, e: s.ForExpr, scope: Scope) -> Any:
@@ -288,6 +331,7 @@ class Evaluator:
         pairs = _iter_pairs(collection)
         if len(pairs) > MAX_COLLECTION:
             return Unknown(f"for expression over {len(pairs)} elements is not materialised")
+        self.spend(len(pairs))
         tuple_out: list[Any] = []
         object_out: dict[str, Any] = {}
         for key, value in pairs:
@@ -322,6 +366,40 @@ class Evaluator:
 
 
 # --- helpers shared with functions and the unit loader ---------------------------------------
+
+def weight(value: Any, limit: int) -> int:
+    """Elements and characters (a 64th each) in value, counting shared parts each time they are
+    reached; stops soon after limit, so weighing a huge value costs no more than the budget."""
+    total = 0
+    stack = [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        total += 1
+        if isinstance(item, str):
+            total += len(item) // 64
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            total += len(item)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return total
+
+
+def bounded(value: Any) -> Any:
+    """A computed value, or Unknown when it is too large to keep (each step checks its own result,
+    so nothing grows far past these bounds)."""
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            return Unknown(f"a string of {len(value):,} characters is not materialised")
+    elif isinstance(value, (list, tuple, dict)):
+        if len(value) > MAX_COLLECTION:
+            return Unknown(f"a collection of {len(value):,} elements is not materialised")
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _SMALL_NUMBER_BITS:
+        return Unknown(f"a number of {value.bit_length():,} bits is not followed")
+    elif isinstance(value, float) and not math.isfinite(value):
+        return Unknown("a number beyond what iacguard follows (too large for a float)")
+    return value
+
 
 class _Other(str):
     """A value different from every literal it was compared with (scenario enumeration)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from iacguard.loaders.terraform.evaluate import (
     MAX_COLLECTION,
+    MAX_STRING,
     EvalError,
     Evaluator,
     _num,
@@ -157,7 +158,9 @@ def _merge(ev: Evaluator, a: list[Any]) -> Any:
 @_fn("distinct")
 def _distinct(ev: Evaluator, a: list[Any]) -> Any:
     out: list[Any] = []
-    for item in _seq(a[0]):
+    items = _seq(a[0])
+    ev.spend(len(items) ** 2 // 2)  # pairwise, as Terraform compares values
+    for item in items:
         if isinstance(item, Unknown):
             return Unknown(item.reasons, item.symbols)
         if not any(_plain_equal(item, o) for o in out):
@@ -195,6 +198,7 @@ def _contains(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
     if first_unknown(items) is not None:
         return merge_unknown(*items)
+    ev.weigh(items, [a[1]] * min(len(items), 64))
     return any(_plain_equal(i, a[1]) for i in items)
 
 
@@ -214,7 +218,11 @@ def _join(ev: Evaluator, a: list[Any]) -> Any:
     items = [i for part in a[1:] for i in _seq(part)]
     if first_unknown(items) is not None:
         return merge_unknown(*items)
-    return _to_string(a[0]).join(_to_string(i) for i in items)
+    separator, texts = _to_string(a[0]), [_to_string(i) for i in items]
+    size = len(separator) * max(len(texts) - 1, 0) + sum(len(t) for t in texts)
+    if size > MAX_STRING:
+        return Unknown(f"join() of {size:,} characters is not materialised")
+    return separator.join(texts)
 
 
 @_fn("split")
@@ -248,6 +256,8 @@ def _format(ev: Evaluator, a: list[Any]) -> Any:
         value = args[position]
         position += 1
         flags = spec[i + 1 : j]  # width, padding and precision read as Go's fmt (and Python's %)
+        if any(len(number) > 6 for number in flags.replace(".", " ").replace("-", " ").split()):
+            return Unknown(f"format() with a width of {flags} is not materialised")
         if verb == "d":
             out.append(("%" + flags + "d") % int(_to_number(value)))
         elif verb == "q":
@@ -332,7 +342,12 @@ def _replace(ev: Evaluator, a: list[Any]) -> Any:
     pattern = _to_string(a[1])
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
         raise EvalError("replace() with a regular expression is not evaluated")
-    return _to_string(a[0]).replace(pattern, _to_string(a[2]))
+    text, replacement = _to_string(a[0]), _to_string(a[2])
+    matches = text.count(pattern) if pattern else len(text) + 1
+    size = len(text) + matches * (len(replacement) - len(pattern))
+    if size > MAX_STRING:
+        return Unknown(f"replace() giving {size:,} characters is not materialised")
+    return text.replace(pattern, replacement)
 
 
 @_fn("substr")
@@ -383,9 +398,11 @@ def _setproduct(ev: Evaluator, a: list[Any]) -> Any:
         unknown = first_unknown(items)
         if unknown is not None:
             return unknown
+    size = math.prod(len(items) for items in lists)
+    if size > MAX_COLLECTION:
+        return Unknown(f"setproduct() of {size:,} elements is not materialised")
+    ev.spend(size * len(lists))
     product = [list(p) for p in itertools.product(*lists)]
-    if len(product) > MAX_COLLECTION:
-        return Unknown(f"setproduct() of {len(product)} elements is not materialised")
     return TfSet(product) if any(isinstance(x, TfSet) for x in a) else product
 
 
@@ -410,6 +427,7 @@ def _chunklist(ev: Evaluator, a: list[Any]) -> Any:
 @_fn("index")
 def _index(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
+    ev.weigh(items, [a[1]] * min(len(items), 64))
     for position, item in enumerate(items):
         if _plain_equal(item, a[1]):
             return position
@@ -497,12 +515,14 @@ def _coalescelist(ev: Evaluator, a: list[Any]) -> Any:
 def _setintersection(ev: Evaluator, a: list[Any]) -> Any:
     first = list(_seq(a[0]) if not isinstance(a[0], TfSet) else a[0])
     rest = [list(x) for x in a[1:]]
+    ev.spend(len(first) * sum(len(x) for x in rest))
     return TfSet([i for i in first if all(any(_plain_equal(i, o) for o in other) for other in rest)])
 
 
 @_fn("setsubtract")
 def _setsubtract(ev: Evaluator, a: list[Any]) -> Any:
     other = list(a[1])
+    ev.spend(len(other) * len(a[0]))
     return TfSet([i for i in list(a[0]) if not any(_plain_equal(i, o) for o in other)])
 
 
@@ -515,7 +535,10 @@ def _strrev(ev: Evaluator, a: list[Any]) -> Any:
 def _jsonencode(ev: Evaluator, a: list[Any]) -> Any:
     import json
 
-    return json.dumps(_plain(a[0]), separators=(",", ":"), sort_keys=True)
+    try:
+        return json.dumps(_plain(a[0]), separators=(",", ":"), sort_keys=True)
+    except _UnknownInside as inner:  # the text depends on a value not known before apply
+        return inner.value
 
 
 @_fn("jsondecode")
@@ -535,6 +558,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return str(value) if isinstance(value, str) else value
+    if isinstance(value, Unknown):
+        raise _UnknownInside(value)
     raise EvalError(f"cannot encode a {type_name(value)}")
 
 

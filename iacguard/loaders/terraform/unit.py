@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from iacguard.loaders.terraform.config import ParseCache, read_modules_manifest, read_text
-from iacguard.loaders.terraform.evaluate import Evaluator, Scope, Tracker, _Other
+from iacguard.loaders.terraform.evaluate import MAX_WORK, OVER_BUDGET, Evaluator, Scope, Tracker, _Other
 from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
 from iacguard.model import AccessKey, ScanError, Scenario, Unit
@@ -101,6 +101,9 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
     return keys, ctx
 
 
+SCENARIO_WORK = 4 * MAX_WORK  # all scenarios of a unit together
+
+
 def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, display: Callable[[Path], str]
                          ) -> tuple[Unit, set[Path], set[Path]]:
     """The unit, and the files and directories it was computed from (for the result cache)."""
@@ -117,14 +120,24 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
     combos = 1
     for options_for_symbol in candidates.values():
         combos *= len(options_for_symbol)
+    if candidates and ctx.evaluator.exhausted:
+        candidates = {}  # each scenario would spend the budget again: the unknowns stay ranges
+        ctx.note(f"{OVER_BUDGET}: inputs without a value are not enumerated")
     if candidates and combos <= options.limits.max_scenarios:
         scenarios = []
         names = sorted(candidates)
+        spent = ctx.evaluator.work
         for combo in itertools.product(*(candidates[n] for n in names)):
+            if spent > SCENARIO_WORK:
+                scenarios = [Scenario("", tuple(keys), given=True)]
+                ctx.note(f"inputs without a value ({', '.join(names)}) are not enumerated: the scenarios "
+                         f"take more than {SCENARIO_WORK:,} steps; counted as ranges")
+                break
             assigned = dict(values)
             for symbol, value in zip(names, combo, strict=True):
                 assigned[symbol.removeprefix("var.")] = VarValue(value, "an assumed value")
-            scenario_keys, _ = _evaluate(root, cache, options, assigned, display, manifest)
+            scenario_keys, scenario_ctx = _evaluate(root, cache, options, assigned, display, manifest)
+            spent += scenario_ctx.evaluator.work
             description = ", ".join(
                 f"{n} is any other value" if isinstance(v, _Other) else f"{n} = {_show(v)}"
                 for n, v in zip(names, combo, strict=True)

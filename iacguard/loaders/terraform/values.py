@@ -79,8 +79,14 @@ class TfSet(tuple):
 
     def __new__(cls, items: Any = ()) -> TfSet:
         unique: list[Any] = []
+        seen: set[Any] = set()  # scalars by hash (a set of 100,000 names must not take 10**10 steps)
         for item in items:
-            if not any(_same(item, u) for u in unique):
+            if isinstance(item, (str, int, float, bool)) or item is None:
+                key = (type(item) if not isinstance(item, str) else str, item)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(item)
+            elif not any(_same(item, u) for u in unique):
                 unique.append(item)
         with contextlib.suppress(TypeError):
             unique.sort(key=_sort_key)
