@@ -31,12 +31,20 @@ class FoundDir(NamedTuple):
     initialised: bool  # holds .terraform (terraform init's copies of remote modules)
 
 
+class ModuleCall(NamedTuple):
+    name: str
+    source: str
+    file: str
+    line: int
+
+
 class TerraformDir(NamedTuple):
     path: str  # as walked
     files: tuple[str, ...]
     has_keys: bool  # the text mentions aws_iam_access_key
     calls: tuple[str, ...]  # local module directories it calls (real paths)
     initialised: bool
+    remote: tuple[ModuleCall, ...] = ()  # module calls with a registry, git or URL source
 
 
 def is_terraform_file(path: Path) -> bool:
@@ -211,11 +219,29 @@ def units_containing(changed_dirs: Iterable[Path], dirs: dict[str, TerraformDir]
 
 
 _MODULE_RE = re.compile(r'^[ \t]*module[ \t]+"([^"]+)"[ \t]*\{', re.M)
-_SOURCE_RE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"((?:\./|\.\./)[^"]*)"', re.M)
+_SOURCE_RE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"([^"]*)"', re.M)
+
+
+def is_local_source(source: str) -> bool:
+    return source.startswith(("./", "../"))
+
+
+_REGISTRY = re.compile(r"^[\w.-]+/[\w-]+/[\w-]+(//.*)?$")
+
+
+def remote_module_note(name: str, source: str) -> str:
+    kind = "registry" if _REGISTRY.match(source) else "remote"
+    return (f'module "{name}" ({kind} source {source}) not analysed: run terraform init so '
+            ".terraform/modules holds a copy")
 
 
 def local_sources(text: str, is_json: bool) -> list[str]:
     """The `source` of every module block that points at a local directory."""
+    return [call.source for call in module_calls(text, is_json, "") if is_local_source(call.source)]
+
+
+def module_calls(text: str, is_json: bool, file: str) -> list[ModuleCall]:
+    """Every module block with a literal `source`, found by a text scan (no HCL parse)."""
     if is_json:
         try:
             modules = json.loads(text).get("module", {})
@@ -223,11 +249,11 @@ def local_sources(text: str, is_json: bool) -> list[str]:
             return []
         found = []
         for entry in modules if isinstance(modules, list) else [modules]:
-            for body in (entry or {}).values() if isinstance(entry, dict) else []:
+            for name, body in entry.items() if isinstance(entry, dict) else []:
                 for item in body if isinstance(body, list) else [body]:
                     source = item.get("source") if isinstance(item, dict) else None
-                    if isinstance(source, str) and source.startswith(("./", "../")):
-                        found.append(source)
+                    if isinstance(source, str):
+                        found.append(ModuleCall(str(name), source, file, 1))
         return found
     found = []
     for match in _MODULE_RE.finditer(text):
@@ -243,7 +269,7 @@ def local_sources(text: str, is_json: bool) -> list[str]:
                     break
         source = _SOURCE_RE.search(text, match.end(), end)
         if source:
-            found.append(source.group(1))
+            found.append(ModuleCall(match.group(1), source.group(1), file, text.count("\n", 0, match.start()) + 1))
     return found
 
 
@@ -274,6 +300,7 @@ def terraform_dirs(found: Iterable[FoundDir],
     for entry in found:
         has_keys = False
         calls: list[str] = []
+        remote: list[ModuleCall] = []
         contents: list[tuple[str, bytes]] = []
         for name in entry.files:
             try:
@@ -286,13 +313,16 @@ def terraform_dirs(found: Iterable[FoundDir],
                 has_keys = True
             if (b'"module"' in data) if name.endswith(".json") else bool(_MODULE_BYTES.search(data)):
                 text = data.decode("utf-8", errors="replace")
-                calls.extend(os.path.realpath(os.path.join(entry.real, src))
-                             for src in local_sources(text, name.endswith(".json")))
+                for call in module_calls(text, name.endswith(".json"), name):
+                    if is_local_source(call.source):
+                        calls.append(os.path.realpath(os.path.join(entry.real, call.source)))
+                    else:
+                        remote.append(call)
         if on_read is not None and (has_keys or calls):
             for name, data in contents:
                 on_read(os.path.abspath(name), data)
         out[entry.real] = TerraformDir(entry.path, tuple(sorted(entry.files)), has_keys,
-                                       tuple(dict.fromkeys(calls)), entry.initialised)
+                                       tuple(dict.fromkeys(calls)), entry.initialised, tuple(remote))
     return out
 
 
@@ -340,12 +370,21 @@ def closure_has_keys(root: str, dirs: dict[str, TerraformDir], boundaries: tuple
             continue
         inside = not boundaries or any(path == str(b) or path.startswith(os.path.join(str(b), ""))
                                        for b in boundaries)
-        if inside and _dir_mentions_keys(Path(path)):
-            return True
+        if not inside or _dir_mentions_keys(Path(path)):
+            return True  # outside: never read, so the unit is loaded to say so (it may hold keys)
     entry = dirs.get(root)
     if entry is not None and not entry.initialised:
         return False
     return _dir_mentions_keys(Path(root) / ".terraform" / "modules", recursive=True)
+
+
+def remote_calls(root: str, dirs: dict[str, TerraformDir]) -> list[ModuleCall]:
+    """Module calls with remote sources in a unit that is not loaded (no access key in its text):
+    unless terraform init left copies to read, they are not analysed, and the scan says so."""
+    entry = dirs.get(root)
+    if entry is not None and entry.initialised:
+        return []  # copies in .terraform/modules were searched for keys (closure_has_keys)
+    return [call for path in sorted(_reachable([root], dirs)) if path in dirs for call in dirs[path].remote]
 
 
 def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:

@@ -109,7 +109,10 @@ def load_terraform(tf_dirs: list[discover.FoundDir], options: ScanOptions, resul
     for root in selected:
         entry = dirs[root]
         if not discover.closure_has_keys(root, dirs, options.boundaries):
-            units.append(Unit(display_path(entry.path), "terraform", tuple(display_path(f) for f in entry.files), ()))
+            name = display_path(entry.path)
+            notes = tuple(Note(name, discover.remote_module_note(call.name, call.source), display_path(call.file),
+                               call.line) for call in discover.remote_calls(root, dirs))
+            units.append(Unit(name, "terraform", tuple(display_path(f) for f in entry.files), (), notes))
             continue
         key = results.key("terraform", root, options)
         cached = results.get(key)

@@ -129,6 +129,28 @@ def test_module_outside_the_repository_is_not_followed(tmp_path: Path) -> None:
     assert any("outside the repository" in n["message"] for n in report["notes"])
 
 
+def test_a_unit_without_key_text_still_says_what_it_did_not_read(tmp_path: Path) -> None:
+    # Neither root mentions aws_iam_access_key, so neither is parsed; what they call could create keys.
+    _write(tmp_path, {"outside/main.tf": TWO_KEYS,
+                      "repo/live/main.tf": '# live\n\nmodule "o" {\n  source = "../../outside"\n}\n',
+                      "repo/reg/main.tf": 'module "iam_user" {\n  source = "terraform-aws-modules/iam/aws//modules/'
+                                          'iam-user"\n  name   = "vasya"\n}\nmodule "vpc" {\n'
+                                          '  source = "git::https://example.com/vpc.git?ref=v1"\n}\n',
+                      "repo/json/main.tf.json": '{"module": {"net": {"source": "hashicorp/consul/aws"}}}',
+                      "repo/done/main.tf": 'module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n',
+                      "repo/done/.terraform/modules/vpc/main.tf": 'resource "aws_vpc" "v" {}\n'})
+    (tmp_path / "repo" / ".git").mkdir()
+    code, report, _ = _scan(tmp_path / "repo")
+    assert code == 0 and report["findings"] == []
+    notes = sorted((n["file"], n["line"], n["message"].split(" not ")[0]) for n in report["notes"])
+    assert notes == [
+        ("json/main.tf.json", 1, 'module "net" (registry source hashicorp/consul/aws)'),
+        ("live/main.tf", 3, 'module "o": source ../../outside is outside the repository being scanned;'),
+        ("reg/main.tf", 1, 'module "iam_user" (registry source terraform-aws-modules/iam/aws//modules/iam-user)'),
+        ("reg/main.tf", 5, 'module "vpc" (remote source git::https://example.com/vpc.git?ref=v1)'),
+    ]  # done/ was initialised: its copy was searched and holds no key
+
+
 @pytest.mark.skipif(os.name != "posix", reason="symlinks and permissions")
 def test_symlink_loop_and_odd_entries(tmp_path: Path) -> None:
     _write(tmp_path, {"main.tf": TWO_KEYS, "empty.tf": ""})

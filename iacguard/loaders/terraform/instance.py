@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from iacguard.discover import remote_module_note
 from iacguard.loaders.terraform import syntax as s
 from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache
 from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
@@ -295,9 +296,7 @@ class ModuleInstance:
         elif key_path in self.ctx.manifest:
             directory = self.ctx.manifest[key_path]
         else:
-            kind = "registry" if re.match(r"^[\w.-]+/[\w-]+/[\w-]+$", source) else "remote"
-            self.ctx.note(f'module "{name}" ({kind} source {source}) not analysed: run terraform init so '
-                          f".terraform/modules holds a copy", decl.file, decl.block.line)
+            self.ctx.note(remote_module_note(name, source), decl.file, decl.block.line)
             return None
         self.ctx.directories.add(directory)
         boundaries = self.ctx.limits_boundaries
