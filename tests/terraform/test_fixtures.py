@@ -3,7 +3,7 @@
 Each fixture directory holds the configuration and an ``expect.yaml``:
 ``scan`` (path to scan, default "."), ``exit``, ``findings`` (unit, user or
 user_ref, verdict, optional message_contains), ``absent`` (users that must not
-appear), ``errors_contain`` / ``notes_contain``.
+appear), ``only_these`` (no other user is reported), ``errors_contain`` / ``notes_contain``.
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ def test_verdict_per_user(case: Path, in_case: Any) -> None:
             assert want["message_contains"] in matches[0].message
     for user in expect.get("absent", []):
         assert not [f for f in result.findings if f.user == user]
+    if expect.get("only_these"):
+        reported = [(f.user, f.user_ref) for f in result.findings if f.verdict != "pass"]
+        assert len(reported) == len(expect["findings"]), reported
     for text in expect.get("errors_contain", []):
         assert any(text in f"{e.file}:{e.line}: {e.message}" for e in result.errors), result.errors
     if "errors_contain" not in expect:

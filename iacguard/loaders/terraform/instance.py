@@ -21,6 +21,8 @@ from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Statu
 from iacguard.options import Limits
 
 _META_ARGS = {"source", "version", "count", "for_each", "providers", "depends_on"}
+_USER_ATTRIBUTE = re.compile(r"^((?:module\.[^.]+\.)*(?:data\.)?aws_iam_user\.[\w-]+(?:\[[^\]]*\])?)"
+                             r"\.(?:name|id|unique_id|arn|user_name)$")
 _ARN_USER = re.compile(r"^arn:aws[a-z-]*:iam::[^:]*:user/(?:.*/)?([^/]+)$")
 
 
@@ -476,8 +478,15 @@ class ModuleInstance:
             return UserId(match.group(1) if match else value, None)
         if isinstance(value, Unknown):
             self.ctx.tracker.consume(value)
-            return UserId(None, value.ref or f"{self.prefix}{render(attr.expr)}")
-        return UserId(None, f"{self.prefix}{render(attr.expr)}")
+            return UserId(None, value.ref or self._user_ref(attr.expr))
+        return UserId(None, self._user_ref(attr.expr))
+
+    def _user_ref(self, expr: Any) -> str:
+        """The expression as written, naming the user resource the way a known reference does
+        (`aws_iam_user.this[0].name` is the user `aws_iam_user.this[0]`, whichever scenario)."""
+        text = f"{self.prefix}{render(expr)}"
+        match = _USER_ATTRIBUTE.match(text)
+        return match.group(1) if match else text
 
     def _status(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Status, str]:
         attr = decl.block.attrs.get("status")
