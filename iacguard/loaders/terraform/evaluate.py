@@ -327,6 +327,8 @@ class Evaluator:
         collection = self.eval(e.collection, scope)
         if isinstance(collection, Unknown):
             self.tracker.consume(collection)
+            if e.cond is not None and self._never_kept(e, scope, collection):
+                return [] if e.key is None else {}
             return collection
         pairs = _iter_pairs(collection)
         if len(pairs) > MAX_COLLECTION:
@@ -363,6 +365,21 @@ class Evaluator:
             else:
                 object_out[key_text] = out_value
         return tuple_out if e.key is None else object_out
+
+
+    def _never_kept(self, e: s.ForExpr, scope: Scope, collection: Unknown) -> bool:
+        """Whether the `if` is false for any element of a collection not known yet
+        (`{for k, v in var.users : k => v if v.key && var.pgp_key != ""}` with pgp_key = "")."""
+        element = Unknown(collection.reasons, collection.symbols)
+        bindings = dict(scope.bindings)
+        if e.key_var is not None:
+            bindings[e.key_var] = element
+        bindings[e.value_var] = element
+        try:
+            keep = self.eval(e.cond, Scope(scope.names, bindings))
+        except EvalError:
+            return False
+        return not isinstance(keep, Unknown) and keep is False
 
 
 # --- helpers shared with functions and the unit loader ---------------------------------------

@@ -23,6 +23,8 @@ from iacguard.options import Limits
 _META_ARGS = {"source", "version", "count", "for_each", "providers", "depends_on"}
 _USER_ATTRIBUTE = re.compile(r"^((?:module\.[^.]+\.)*(?:data\.)?aws_iam_user\.[\w-]+(?:\[[^\]]*\])?)"
                              r"\.(?:name|id|unique_id|arn|user_name)$")
+_PER_INSTANCE_USER = re.compile(r"^((?:data\.)?aws_iam_user\.[\w-]+)\[(count\.index|each\.key)\]"
+                                r"(?:\.(?:name|id|unique_id|arn|user_name))?$")
 _ARN_USER = re.compile(r"^arn:aws[a-z-]*:iam::[^:]*:user/(?:.*/)?([^/]+)$")
 
 
@@ -445,8 +447,13 @@ class ModuleInstance:
                                       f'for_each key "{k}"') for k, v in value)
         keys = []
         own = self.ctx.cache.suppressions(decl.file, decl.block.line, decl.block.end_line)
+        one_each = self._one_user_each(decl)
         for address, bindings, count, how in instances:
             user = self._user(decl, bindings)  # its provenance is the user's name: not traced
+            if one_each is not None and address.endswith("[*]"):
+                user = UserId(None, one_each)
+                count = KeyCount(min(count.min, 1), 1 if count.max is None else min(count.max, 1))
+                how += f", one key for each user {one_each}"
             suppressions = own + self._user_suppressions(decl, bindings)
             tracker.trace = []
             status, status_how = self._status(decl, bindings)
@@ -478,15 +485,29 @@ class ModuleInstance:
             return UserId(match.group(1) if match else value, None)
         if isinstance(value, Unknown):
             self.ctx.tracker.consume(value)
-            return UserId(None, value.ref or self._user_ref(attr.expr))
+            return UserId(None, _user_resource(value.ref) if value.ref else self._user_ref(attr.expr))
         return UserId(None, self._user_ref(attr.expr))
 
     def _user_ref(self, expr: Any) -> str:
         """The expression as written, naming the user resource the way a known reference does
         (`aws_iam_user.this[0].name` is the user `aws_iam_user.this[0]`, whichever scenario)."""
-        text = f"{self.prefix}{render(expr)}"
-        match = _USER_ATTRIBUTE.match(text)
-        return match.group(1) if match else text
+        return _user_resource(f"{self.prefix}{render(expr)}")
+
+    def _one_user_each(self, decl: Decl) -> str | None:
+        """`user = aws_iam_user.X[count.index].name` (or `[each.key]`): instance i of the key goes to
+        instance i of the user, so each user gets one key from this resource however many there are.
+        The symbolic user, or None when the user expression is anything else."""
+        attr = decl.block.attrs.get("user")
+        if attr is None:
+            return None
+        written = render(attr.expr)
+        if written.startswith('"${') and written.endswith('}"'):
+            written = written[3:-2]
+        match = _PER_INSTANCE_USER.match(written)
+        binding = "count" if "count" in decl.block.attrs else "each"
+        if match is None or not match.group(2).startswith(binding):
+            return None
+        return f"{self.prefix}{match.group(1)}[{match.group(2)}]"
 
     def _status(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Status, str]:
         attr = decl.block.attrs.get("status")
@@ -502,6 +523,11 @@ class ModuleInstance:
             literal = isinstance(attr.expr, s.Lit)
             return value, f'status = "{value}"' if literal else f'status = {render(attr.expr)} = "{value}"'
         return "Unknown", f"status = {_show(value)} is not Active or Inactive"
+
+
+def _user_resource(ref: str) -> str:
+    match = _USER_ATTRIBUTE.match(ref)
+    return match.group(1) if match else ref
 
 
 def _times(a: KeyCount, b: KeyCount) -> KeyCount:
