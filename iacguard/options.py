@@ -18,6 +18,9 @@ class Limits(NamedTuple):
     # CloudFormation's quota, after Fn::ForEach expansion: beyond it a template cannot deploy, and
     # nested loops of thousands of items would not finish (5,000 x 5,000 = 25 million resources).
     max_template_resources: int = 500
+    # CloudFormation Conditions with every condition they name written out: cfn-lint's solver
+    # takes time that grows with it (100,000 nodes: about 2.5 s).
+    max_condition_nodes: int = 100_000
 
 
 LIMIT_NAMES = tuple(field.removeprefix("max_") for field in Limits._fields)

@@ -65,3 +65,32 @@ def test_unknown_or_invalid_limits_are_usage_errors(tmp_path: Path) -> None:
     (tmp_path / ".iacguard.toml").write_text('[limits]\nscenarios = "lots"\n')
     run = run_cli("scan", ".", cwd=tmp_path)
     assert run.code == 2 and "limit scenarios must be a whole number" in run.stderr
+
+
+def _chained_conditions(count: int, twice: bool) -> str:
+    """Conditions that each name the one before (twice: the written-out size doubles at each)."""
+    lines = ['AWSTemplateFormatVersion: "2010-09-09"', "Parameters:", "  P: {Type: String}", "Conditions:",
+             '  C0: !Equals [!Ref P, "x"]']
+    for i in range(1, count):
+        second = f"{{Condition: C{i - 1}}}" if twice else f'!Not [!Equals [!Ref P, "{i}"]]'
+        lines.append(f"  C{i}: !And [{{Condition: C{i - 1}}}, {second}]")
+    lines += ["Resources:", "  K1:", "    Type: AWS::IAM::AccessKey", f"    Condition: C{count - 1}",
+              "    Properties: {UserName: bob}", "  K2:", "    Type: AWS::IAM::AccessKey",
+              "    Properties: {UserName: bob}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_conditions_that_double_at_each_step_are_decided_when_given_and_bounded_when_not(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(_chained_conditions(60, twice=True))  # 2**60 nodes written out
+    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path, timeout=60)
+    assert run.code == 2 and "--limit condition_nodes" in run.json()["errors"][0]["message"]
+    assert run_cli("scan", ".", "--parameter", "P=x", cwd=tmp_path, timeout=60).code == 1  # C59 holds: two keys
+    assert run_cli("scan", ".", "--parameter", "P=y", cwd=tmp_path, timeout=60).code == 0
+
+
+def test_the_condition_limit_is_the_users_to_set(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(_chained_conditions(30, twice=False))
+    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    assert run.code == 0 and [f["verdict"] for f in run.json()["findings"]] == ["warn"]  # P = "x" gives two
+    run = run_cli("scan", ".", "-f", "json", "--limit", "condition_nodes=100", cwd=tmp_path)
+    assert run.code == 2 and "more than 100 (--limit condition_nodes)" in run.json()["errors"][0]["message"]

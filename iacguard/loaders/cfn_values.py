@@ -106,6 +106,7 @@ class Resolver:
         resources = template.get("Resources")
         self.resources: Mapping[str, Any] = resources if isinstance(resources, dict) else {}
         self._depth = 0
+        self._truth: dict[str, bool | None] = {}  # conditions can name one another many times over
 
     # -- values ---------------------------------------------------------------
     def value(self, node: Any) -> Value:
@@ -236,10 +237,14 @@ class Resolver:
         """The concrete truth of a named condition, or None when it depends on an unknown."""
         if name in self.conditions:
             return self.conditions[name]
+        if name in self._truth:
+            return self._truth[name]
         conditions = self.template.get("Conditions")
         if not isinstance(conditions, dict) or name not in conditions or name in seen:
             return None
-        return self._condition_expr(conditions[name], seen | {name})
+        truth = self._condition_expr(conditions[name], seen | {name})
+        self._truth[name] = truth
+        return truth
 
     def _condition_expr(self, node: Any, seen: frozenset[str]) -> bool | None:
         if isinstance(node, bool):

@@ -85,6 +85,37 @@ def load_template(path: Path, display: str, options: ScanOptions) -> Unit | Scan
     return unit_from_text(text, display, overrides, options)
 
 
+def condition_size(conditions: Any) -> int:
+    """Nodes of every condition with each `{"Condition": name}` written out (what cfn-lint expands):
+    a chain of 400 conditions that each name the one before is 400 lines but 400,000 nodes."""
+    if not isinstance(conditions, dict):
+        return 0
+    sizes: dict[str, int] = {}
+
+    def expanded(name: Any, visiting: frozenset[str]) -> int:
+        if not isinstance(name, str) or name not in conditions or name in visiting:
+            return 1  # unknown or circular: cfn-lint reports it
+        if name not in sizes:
+            sizes[name] = nodes(conditions[name], visiting | {name})
+        return sizes[name]
+
+    def nodes(node: Any, visiting: frozenset[str]) -> int:
+        total, stack = 0, [node]
+        while stack:
+            item = stack.pop()
+            total += 1
+            if isinstance(item, dict):
+                if len(item) == 1 and "Condition" in item:
+                    total += expanded(item["Condition"], visiting)
+                else:
+                    stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+        return total
+
+    return sum(expanded(name, frozenset()) for name in conditions)
+
+
 def _head_looks_like(path: Path) -> bool:
     with path.open("rb") as handle:
         return looks_like_cloudformation(handle.read(65536).decode("utf-8", "replace"))
@@ -154,6 +185,15 @@ def unit_from_decoded(
     if isinstance(resources, dict) and len(resources) > most:
         return ScanError(display, line_of(next(iter(resources))), f"{len(resources)} resources; CloudFormation "
                          f"allows {most} per template (--limit template_resources), so it is not analysed")
+    size = condition_size(template.get("Conditions"))
+    amount = f"{size:,}" if size < 10**12 else "more than a trillion"  # references can double at each step
+    if size > options.limits.max_condition_nodes:
+        conditions = template.get("Conditions")
+        first = next(iter(conditions)) if isinstance(conditions, dict) and conditions else None
+        return ScanError(display, line_of(first) if first is not None else None,
+                         f"the Conditions hold {amount} nodes once the conditions they name are written out, "
+                         f"more than {options.limits.max_condition_nodes:,} (--limit condition_nodes); "
+                         "cfn-lint's solver would take too long, so it is not analysed")
     loops = {}
     if has_for_each(template.get("Resources")):
         transforms = template.get("Transform")
