@@ -13,6 +13,7 @@ class Limits(NamedTuple):
     max_instances: int = 256  # count/for_each instances materialised per resource or module call
     max_scenarios: int = 64  # enumerated assignments of unknown inputs per unit
     max_module_depth: int = 32
+    max_module_instances: int = 1024  # materialised in a unit; beyond it a call's instances are counted
     max_file_bytes: int = 20 * 1024 * 1024  # Terraform files, plans, state
     max_template_bytes: int = 1024 * 1024  # CloudFormation's own limit for a template
     # CloudFormation's quota, after Fn::ForEach expansion: beyond it a template cannot deploy, and

@@ -275,3 +275,15 @@ def test_large_sets_are_exact_and_fast(tmp_path: Path) -> None:
                                  '  count = length(local.names) == 100000 ? 2 : 1\n  user = "u"\n}\n'})
     run = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=tmp_path, timeout=60)
     assert [f["verdict"] for f in run.json()["findings"]] == ["fail"]
+
+
+def test_nested_module_counts_multiply_without_being_materialised(tmp_path: Path) -> None:
+    # 200 x 200 x 200 module instances from three short files: counted exactly, not built one by one.
+    _write(tmp_path, {"main.tf": 'module "a" {\n  source = "./m1"\n  count  = 200\n}\n',
+                      "m1/main.tf": 'module "b" {\n  source = "../m2"\n  count  = 200\n}\n',
+                      "m2/main.tf": 'module "c" {\n  source = "../m3"\n  count  = 200\n}\n',
+                      "m3/main.tf": 'resource "aws_iam_access_key" "k" {\n  user = "u"\n}\n'})
+    run = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=tmp_path, timeout=60)
+    (finding,) = run.json()["findings"]
+    assert finding["verdict"] == "fail" and finding["active_keys"] == {"min": 8_000_000, "max": 8_000_000}
+    assert "--limit module_instances" in " ".join(k["reason"] for k in finding["keys"])

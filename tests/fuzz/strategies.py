@@ -144,6 +144,13 @@ def adversarial_terraform(draw: st.DrawFn) -> dict[str, bytes]:
         for i in range(ring):
             files[f"m{i}/main.tf"] = (f'module "next" {{\n  source = "../m{(i + 1) % ring}"\n'
                                       f'  count = {draw(_BIG)}\n}}\n' + _key("mk", '"u"')).encode()
+    if draw(st.booleans()):  # nested calls whose counts multiply (200**4 instances if materialised)
+        depth = draw(st.integers(2, 6))
+        files["main.tf"] += f'module "n0" {{\n  source = "./n0"\n  count = {draw(st.integers(2, 300))}\n}}\n'.encode()
+        for i in range(depth):
+            inner = (f'module "n" {{\n  source = "../n{i + 1}"\n  for_each = toset([for i in range('
+                     f'{draw(st.integers(2, 300))}) : tostring(i)])\n}}\n') if i + 1 < depth else _key("nk", '"u"')
+            files[f"n{i}/main.tf"] = inner.encode()
     if draw(st.booleans()):
         files["far.tf"] = b'module "escape" {\n  source = "../../../../../../etc"\n}\n'
     return files

@@ -52,6 +52,7 @@ class UnitContext:
         self.unit_name = display(root)
         self.files: set[Path] = set()
         self.directories: set[Path] = {root.resolve()}  # looked at, found or not (for the cache)
+        self.module_instances = 0  # materialised so far (limits.max_module_instances)
 
     def note(self, message: str, file: Path | None = None, line: int | None = None) -> None:
         entry = Note(self.unit_name, message, self.display(file) if file else None, line)
@@ -279,7 +280,9 @@ class ModuleInstance:
                 return instances
             if instances is None:
                 return Unknown(f"module.{name} is not analysed", ref=f"{self.prefix}module.{name}")
-            kind, children = instances
+            kind, children = instances[:2]
+            if kind == "many":
+                return Unknown(children[0][0], ref=f"{self.prefix}module.{name}")
             if kind == "single":
                 return ModuleValue(children[0][1])
             if kind == "count":
@@ -341,10 +344,20 @@ class ModuleInstance:
         if expansion is None:
             return ("single", [(None, self._child(config, name, decl, f"module.{name}", {}, key_path))])
         kind, value = expansion
+        size = value if kind == "count" else len(value)
+        limits = self.ctx.limits
+        if size > limits.max_instances or self.ctx.module_instances + size > limits.max_module_instances:
+            # One instance stands for all of them: its keys count `size` times (nested calls multiply,
+            # so materialising each would be 200 x 200 x 200 instances for three lines).
+            why = (f"more than {limits.max_instances} per call (--limit instances)" if size > limits.max_instances
+                   else f"the unit already has {self.ctx.module_instances} module instances, at most "
+                        f"{limits.max_module_instances} are materialised (--limit module_instances)")
+            index = Unknown(f"module.{name} instance, one of {size} not materialised")
+            child = self._child(config, name, decl, f"module.{name}[*]",
+                                {"count": {"index": index}, "each": {"key": index, "value": index}}, key_path)
+            return ("many", [(f"module.{name}: {size} instances, not materialised: {why}", child)], size)
+        self.ctx.module_instances += size
         if kind == "count":
-            if value > self.ctx.limits.max_instances:
-                return Unknown(f"module.{name} has {value} instances (more than {self.ctx.limits.max_instances} "
-                               "are not materialised; --limit instances)")
             return ("count", [(i, self._child(config, name, decl, f"module.{name}[{i}]", {"count": {"index": i}},
                                               key_path)) for i in range(value)])
         return ("for_each", [(k, self._child(config, name, decl, f'module.{name}["{k}"]',
@@ -388,6 +401,11 @@ class ModuleInstance:
             reason = f"module.{name} instance count unknown: {instances.reason_text()}"
             return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
                     for k in child.access_keys(_times(multiplier, KeyCount(0, None)))]
+        if instances[0] == "many":
+            ((reason, child),) = instances[1]
+            many = KeyCount(instances[2], instances[2])
+            return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
+                    for k in child.access_keys(_times(multiplier, many))]
         out = []
         for _, child in instances[1]:
             out.extend(child.access_keys(multiplier))
