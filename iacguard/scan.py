@@ -59,7 +59,7 @@ def _compute_unit(job: tuple[Path, ScanOptions]) -> tuple[Unit | ScanError, Inpu
     path, options = job
     global _worker_cache
     if _worker_cache is None:
-        _worker_cache = ParseCache(display_path)
+        _worker_cache = ParseCache(display_path, options.limits.max_hcl_bytes)
     try:
         unit, files, directories = load_unit_and_inputs(path, _worker_cache, options, display_path)
         return unit, fingerprint(files, directories)

@@ -94,3 +94,16 @@ def test_the_condition_limit_is_the_users_to_set(tmp_path: Path) -> None:
     assert run.code == 0 and [f["verdict"] for f in run.json()["findings"]] == ["warn"]  # P = "x" gives two
     run = run_cli("scan", ".", "-f", "json", "--limit", "condition_nodes=100", cwd=tmp_path)
     assert run.code == 2 and "more than 100 (--limit condition_nodes)" in run.json()["errors"][0]["message"]
+
+
+def test_a_terraform_file_too_large_to_parse_is_an_error_and_the_rest_is_decided(tmp_path: Path) -> None:
+    padding = "".join(f'locals {{\n  pad{i} = "{"x" * 80}"\n}}\n' for i in range(60))  # about 6 KB
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "main.tf").write_text(padding + 'resource "aws_iam_access_key" "k" {\n  user = "u"\n}\n')
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "main.tf").write_text(COUNTED.replace("300", "2"))
+    run = run_cli("scan", ".", "-f", "json", "--limit", "hcl_bytes=4000", cwd=tmp_path)
+    assert run.code == 1 and [f["unit"] for f in run.json()["findings"]] == ["small"]
+    assert [(e["file"], e["message"]) for e in run.json()["errors"]] == [
+        ("big/main.tf", "larger than 4,000 bytes (--limit hcl_bytes); not parsed")]
+    assert run_cli("scan", ".", cwd=tmp_path).code == 1  # the default (2 MiB) parses both

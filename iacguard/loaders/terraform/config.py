@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from iacguard.loaders.terraform.blocks import RawBlock, split_blocks
 from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, parse_hcl, parse_json
 from iacguard.model import ScanError, Suppression
+from iacguard.options import Limits
 from iacguard.suppressions import from_comments
 
 # Top-level block types Terraform accepts, with their number of labels.
@@ -84,8 +85,9 @@ def _shift(block: Block, delta: int) -> Block:
 class ParseCache:
     """Parsed blocks per file for one scan (a module called twice is parsed once)."""
 
-    def __init__(self, display: Any) -> None:
+    def __init__(self, display: Any, max_bytes: int = Limits().max_hcl_bytes) -> None:
         self.display = display  # Path -> str shown to users
+        self.max_bytes = max_bytes  # python-hcl2 reads about 150 KB/s: a bigger file is an error
         self._blocks: dict[Path, list[Block] | ScanError] = {}
         self._configs: dict[Path, ModuleConfig] = {}
         self._lines: dict[Path, list[str]] = {}
@@ -114,6 +116,15 @@ class ParseCache:
         if path in self._entries:
             return self._entries[path]
         result: list[Decl] | ScanError
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # reading it says why
+        if size > self.max_bytes:
+            result = ScanError(self.display(path), None, f"larger than {self.max_bytes:,} bytes (--limit hcl_bytes); "
+                               "not parsed")
+            self._entries[path] = result
+            return result
         raws = None
         if not path.name.endswith(".json"):
             try:
