@@ -306,6 +306,7 @@ def terraform_dirs(found: Iterable[FoundDir],
             try:
                 data = read_bytes(name)
             except OSError:
+                has_keys = True  # it may hold one: the unit is loaded, and the loader says why it cannot read it
                 continue
             if on_read is not None:
                 contents.append((name, data))

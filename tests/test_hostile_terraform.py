@@ -287,3 +287,27 @@ def test_nested_module_counts_multiply_without_being_materialised(tmp_path: Path
     (finding,) = run.json()["findings"]
     assert finding["verdict"] == "fail" and finding["active_keys"] == {"min": 8_000_000, "max": 8_000_000}
     assert "--limit module_instances" in " ".join(k["reason"] for k in finding["keys"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permissions")
+def test_an_unreadable_file_is_an_error_and_the_scan_goes_on(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    _write(tmp_path, {"good/main.tf": TWO_KEYS, "bad/main.tf": TWO_KEYS, "bad/t.yaml": "Resources: {}\n"})
+    (tmp_path / "bad" / "main.tf").chmod(0)
+    (tmp_path / "bad" / "t.yaml").chmod(0)
+    command = [sys.executable, "-m", "iacguard", "scan", ".", "-f", "json", "--no-cache"]
+    if os.geteuid() == 0:  # root reads any file: drop the capabilities that let it, as a user meets the file
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: a mode-000 file is readable")
+        caps = "-dac_override,-dac_read_search"
+        command = ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", "--", *command]
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "NO_COLOR": "1"})
+    assert "Traceback" not in run.stderr, run.stderr
+    report = json.loads(run.stdout)
+    assert run.returncode == 1 and [f["unit"] for f in report["findings"]] == ["good"]
+    assert sorted((e["file"], e["message"]) for e in report["errors"]) == [
+        ("bad/main.tf", "cannot read: Permission denied"), ("bad/t.yaml", "cannot read: Permission denied")]
