@@ -287,7 +287,21 @@ def read_bytes(name: str) -> bytes:
 
 
 _CHUNK = 65536
-_KEY_BYTES = tuple(m.encode() for m in KEY_MARKERS)
+KEY_MARKER_BYTES = _KEY_BYTES = tuple(m.encode() for m in KEY_MARKERS)
+
+
+def contains_any(name: str, markers: tuple[bytes, ...]) -> bool:
+    """Whether a file of any size holds one of the markers, read in chunks (memory stays small).
+    Raises OSError."""
+    overlap = max(len(m) for m in markers) - 1
+    tail = b""
+    with open(name, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            window = tail + chunk
+            if any(marker in window for marker in markers):
+                return True
+            tail = window[-overlap:]
+    return False
 _MODULE_BYTES = re.compile(rb'module[ \t]+"')  # a superset of local_sources' module blocks
 
 

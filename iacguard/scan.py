@@ -142,16 +142,16 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
     """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither.
     Most are neither: they are told apart on the raw bytes, before any decoding."""
     try:
+        if os.stat(name).st_size > options.limits.max_file_bytes:
+            # Never held in memory: only a file that names an access key has anything to check.
+            if not discover.contains_any(name, (*_CFN_MARKER_BYTES, *discover.KEY_MARKER_BYTES)):
+                return None
+            return ScanError(display_path(name), None,
+                             f"file is larger than {options.limits.max_file_bytes:,} bytes (--limit file_bytes) "
+                             "and names an access key; not analysed")
         raw = discover.read_bytes(name)
     except OSError as exc:
         return ScanError(display_path(name), None, f"cannot read: {exc.strerror or exc}")
-    if len(raw) > options.limits.max_file_bytes:
-        head = raw[:65536].decode("utf-8", errors="replace")
-        if "AWS::" in head or "format_version" in head:
-            return ScanError(display_path(name), None,
-                             f"file is larger than {options.limits.max_file_bytes} bytes (--limit file_bytes); "
-                             "not analysed")
-        return None
     maybe_plan = (name.endswith(".json") and b'"format_version"' in raw) or name.endswith(".tfstate")
     if not maybe_plan and not any(marker in raw for marker in _CFN_MARKER_BYTES):
         return None  # the markers are ASCII: absent from the bytes, absent from the decoded text

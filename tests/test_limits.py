@@ -107,3 +107,17 @@ def test_a_terraform_file_too_large_to_parse_is_an_error_and_the_rest_is_decided
     assert [(e["file"], e["message"]) for e in run.json()["errors"]] == [
         ("big/main.tf", "larger than 4,000 bytes (--limit hcl_bytes); not parsed")]
     assert run_cli("scan", ".", cwd=tmp_path).code == 1  # the default (2 MiB) parses both
+
+
+def test_a_data_file_over_the_size_limit_matters_only_if_it_names_a_key(tmp_path: Path) -> None:
+    # Over the limit nothing is decoded (a 5 GB plan must not fill memory), but the whole file is
+    # searched: one that names no access key has nothing to check, one that does (anywhere) is an error.
+    bucket = '{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"B": {"Type": "AWS::S3::Bucket"}}, '
+    (tmp_path / "quiet.json").write_text(bucket + '"Description": "' + "x" * 70_000 + '"}')
+    run = run_cli("scan", ".", "-f", "json", "--limit", "file_bytes=1000", cwd=tmp_path)
+    assert run.code == 0 and run.json()["errors"] == []
+    (tmp_path / "loud.json").write_text('{"Description": "' + "x" * 70_000 + '", "Resources": {"K": {"Type": '
+                                        '"AWS::IAM::AccessKey", "Properties": {"UserName": "u"}}}}')
+    run = run_cli("scan", ".", "-f", "json", "--limit", "file_bytes=1000", cwd=tmp_path)
+    assert run.code == 2 and [(e["file"], "--limit file_bytes" in e["message"]) for e in run.json()["errors"]] == [
+        ("loud.json", True)]
