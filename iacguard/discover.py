@@ -287,7 +287,7 @@ def read_bytes(name: str) -> bytes:
 
 
 _CHUNK = 65536
-KEY_MARKER_BYTES = _KEY_BYTES = tuple(m.encode() for m in KEY_MARKERS)
+KEY_MARKER_BYTES = tuple(m.encode() for m in KEY_MARKERS)
 
 
 def contains_any(name: str, markers: tuple[bytes, ...]) -> bool:
@@ -302,7 +302,9 @@ def contains_any(name: str, markers: tuple[bytes, ...]) -> bool:
                 return True
             tail = window[-overlap:]
     return False
-_MODULE_BYTES = re.compile(rb'module[ \t]+"')  # a superset of local_sources' module blocks
+
+
+_MODULE_BYTES = re.compile(rb'module[ \t]+"')  # a superset of module_calls' module blocks
 
 
 def terraform_dirs(found: Iterable[FoundDir],
@@ -324,7 +326,7 @@ def terraform_dirs(found: Iterable[FoundDir],
                 continue
             if on_read is not None:
                 contents.append((name, data))
-            if not has_keys and any(marker in data for marker in _KEY_BYTES):
+            if not has_keys and any(marker in data for marker in KEY_MARKER_BYTES):
                 has_keys = True
             if (b'"module"' in data) if name.endswith(".json") else bool(_MODULE_BYTES.search(data)):
                 text = data.decode("utf-8", errors="replace")

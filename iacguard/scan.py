@@ -186,7 +186,7 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
         return cached
     from iacguard.loaders import cloudformation
 
-    loaded = cloudformation.load_template(path, display, options)
+    loaded = cloudformation.template_from_bytes(raw, display, options)
     if isinstance(loaded, Unit):
         results.put(key, fingerprint([path.absolute(), *options.parameters_files], []), loaded)
     return loaded

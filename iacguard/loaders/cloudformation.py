@@ -53,12 +53,14 @@ def looks_like_cloudformation(text: str) -> bool:
 def load_template(path: Path, display: str, options: ScanOptions) -> Unit | ScanError | None:
     """The template's Unit; None when it is not CloudFormation or has no access key."""
     try:
-        if path.stat().st_size > options.limits.max_file_bytes:
-            return None if not _head_looks_like(path) else ScanError(
-                display, None, f"larger than {options.limits.max_file_bytes} bytes (--limit file_bytes); not read")
         raw = path.read_bytes()
     except OSError as error:
         return ScanError(display, None, f"cannot read: {error.strerror or error}")
+    return template_from_bytes(raw, display, options)
+
+
+def template_from_bytes(raw: bytes, display: str, options: ScanOptions) -> Unit | ScanError | None:
+    """load_template on bytes already read (the scan reads each file once, within `file_bytes`)."""
     if len(raw) > options.limits.max_template_bytes:
         # cfn-lint's decoder reads ~0.15 MB/s: a bigger file would stall the scan, and AWS refuses it anyway.
         loose = raw[:65536].decode("utf-8", errors="replace")
@@ -114,11 +116,6 @@ def condition_size(conditions: Any) -> int:
         return total
 
     return sum(expanded(name, frozenset()) for name in conditions)
-
-
-def _head_looks_like(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return looks_like_cloudformation(handle.read(65536).decode("utf-8", "replace"))
 
 
 def unit_from_text(
@@ -185,10 +182,10 @@ def unit_from_decoded(
     if isinstance(resources, dict) and len(resources) > most:
         return ScanError(display, line_of(next(iter(resources))), f"{len(resources)} resources; CloudFormation "
                          f"allows {most} per template (--limit template_resources), so it is not analysed")
-    size = condition_size(template.get("Conditions"))
-    amount = f"{size:,}" if size < 10**12 else "more than a trillion"  # references can double at each step
+    conditions = template.get("Conditions")
+    size = condition_size(conditions)
     if size > options.limits.max_condition_nodes:
-        conditions = template.get("Conditions")
+        amount = f"{size:,}" if size < 10**12 else "more than a trillion"  # references can double at each step
         first = next(iter(conditions)) if isinstance(conditions, dict) and conditions else None
         return ScanError(display, line_of(first) if first is not None else None,
                          f"the Conditions hold {amount} nodes once the conditions they name are written out, "

@@ -366,7 +366,6 @@ class Evaluator:
                 object_out[key_text] = out_value
         return tuple_out if e.key is None else object_out
 
-
     def _never_kept(self, e: s.ForExpr, scope: Scope, collection: Unknown) -> bool:
         """Whether the `if` is false for any element of a collection not known yet
         (`{for k, v in var.users : k => v if v.key && var.pgp_key != ""}` with pgp_key = "")."""

@@ -14,6 +14,7 @@ from typing import Any
 from iacguard.loaders.terraform.evaluate import (
     MAX_COLLECTION,
     MAX_STRING,
+    MAX_WORK,
     EvalError,
     Evaluator,
     _num,
@@ -21,6 +22,7 @@ from iacguard.loaders.terraform.evaluate import (
     _to_bool,
     _to_number,
     _to_string,
+    weight,
 )
 from iacguard.loaders.terraform.values import TfSet, Unknown, first_unknown, merge_unknown, type_name
 
@@ -44,6 +46,12 @@ def _fn(name: str, *, strict: bool = True) -> Callable[[Fn], Fn]:
         return impl
 
     return register
+
+
+def _charge_search(ev: Evaluator, items: list[Any], needle: Any) -> None:
+    """Comparing needle with each item costs up to its size each time (the arguments themselves
+    were charged once by the call)."""
+    ev.spend(len(items) * weight(needle, MAX_WORK))
 
 
 def _seq(value: Any) -> list[Any]:
@@ -198,7 +206,7 @@ def _contains(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
     if first_unknown(items) is not None:
         return merge_unknown(*items)
-    ev.weigh(items, [a[1]] * min(len(items), 64))
+    _charge_search(ev, items, a[1])
     return any(_plain_equal(i, a[1]) for i in items)
 
 
@@ -427,7 +435,7 @@ def _chunklist(ev: Evaluator, a: list[Any]) -> Any:
 @_fn("index")
 def _index(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
-    ev.weigh(items, [a[1]] * min(len(items), 64))
+    _charge_search(ev, items, a[1])
     for position, item in enumerate(items):
         if _plain_equal(item, a[1]):
             return position

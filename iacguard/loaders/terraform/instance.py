@@ -33,6 +33,14 @@ class VarValue(NamedTuple):
     source: str  # for messages: "its default", "terraform.tfvars", "--var", …
 
 
+class _Many(NamedTuple):
+    """A module call whose instances are not materialised: one child counts `size` times."""
+
+    size: int
+    reason: str
+    child: ModuleInstance
+
+
 class UnitContext:
     """What all module instances of one unit share."""
 
@@ -280,9 +288,9 @@ class ModuleInstance:
                 return instances
             if instances is None:
                 return Unknown(f"module.{name} is not analysed", ref=f"{self.prefix}module.{name}")
-            kind, children = instances[:2]
-            if kind == "many":
-                return Unknown(children[0][0], ref=f"{self.prefix}module.{name}")
+            if isinstance(instances, _Many):
+                return Unknown(instances.reason, ref=f"{self.prefix}module.{name}")
+            kind, children = instances
             if kind == "single":
                 return ModuleValue(children[0][1])
             if kind == "count":
@@ -330,7 +338,8 @@ class ModuleInstance:
         return config
 
     def module_instances(self, name: str, decl: Decl) -> Any:
-        """("single"|"count"|"for_each", [(key, ModuleInstance)]), None if not analysed, or Unknown."""
+        """("single"|"count"|"for_each", [(key, ModuleInstance)]); _Many when one instance stands for
+        them all; None if not analysed; or Unknown."""
         return self._memoised(("calls", name), lambda: self._module_instances(name, decl), f"module.{name}")
 
     def _module_instances(self, name: str, decl: Decl) -> Any:
@@ -355,7 +364,7 @@ class ModuleInstance:
             index = Unknown(f"module.{name} instance, one of {size} not materialised")
             child = self._child(config, name, decl, f"module.{name}[*]",
                                 {"count": {"index": index}, "each": {"key": index, "value": index}}, key_path)
-            return ("many", [(f"module.{name}: {size} instances, not materialised: {why}", child)], size)
+            return _Many(size, f"module.{name}: {size} instances, not materialised: {why}", child)
         self.ctx.module_instances += size
         if kind == "count":
             return ("count", [(i, self._child(config, name, decl, f"module.{name}[{i}]", {"count": {"index": i}},
@@ -401,11 +410,10 @@ class ModuleInstance:
             reason = f"module.{name} instance count unknown: {instances.reason_text()}"
             return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
                     for k in child.access_keys(_times(multiplier, KeyCount(0, None)))]
-        if instances[0] == "many":
-            ((reason, child),) = instances[1]
-            many = KeyCount(instances[2], instances[2])
+        if isinstance(instances, _Many):
+            reason, many = instances.reason, KeyCount(instances.size, instances.size)
             return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
-                    for k in child.access_keys(_times(multiplier, many))]
+                    for k in instances.child.access_keys(_times(multiplier, many))]
         out = []
         for _, child in instances[1]:
             out.extend(child.access_keys(multiplier))
