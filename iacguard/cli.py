@@ -83,6 +83,13 @@ def scan(
         "--limit", metavar="NAME=N",
         help=f"Change a bound that keeps every input finite: {', '.join(LIMIT_NAMES)} "
              "(defaults in the README). Repeat for several.")] = None,
+    account: Annotated[bool, typer.Option(
+        "--account", help="Count the keys each user already has in the AWS account too (aws extra).")] = False,
+    stack_name: Annotated[list[str] | None, typer.Option(
+        "--stack-name", help="With --account: the CloudFormation stack of the scanned template(s), so its keys "
+                             "are matched by id. Repeat for several.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="With --account: AWS profile.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="With --account: AWS region.")] = None,
 ) -> None:
     """Check IAM users for more than one active access key.
 
@@ -107,7 +114,10 @@ def scan(
       iacguard scan . --baseline .iacguard-baseline.json
     """
     flags = run.ScanFlags(paths, output_format, output, var_file, var, parameter, parameters_file, tf_dir, strict,
-                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit)
+                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit,
+                          _account_options(profile, region, stack_name) if account else None)
+    if not account and (stack_name or profile or region):
+        raise typer.BadParameter("--stack-name, --profile and --region go with --account", param_hint="--account")
     try:
         code = run.command(flags)
     except run.UsageError as exc:
@@ -163,6 +173,127 @@ def explain(
     from iacguard.run import console
 
     render_explain(rule, console(sys.stdout, no_color))
+
+
+def _account_options(profile: str | None, region: str | None, stack_name: list[str] | None) -> object:
+    from iacguard.account.client import AccountOptions
+
+    return AccountOptions(profile, region, tuple(stack_name or ()))
+
+
+_PROFILE = typer.Option("--profile", help="AWS profile (else the standard chain: environment, config files, roles).")
+_REGION = typer.Option("--region", help="AWS region (IAM is global; used for signing and CloudFormation).")
+
+
+@app.command()
+def audit(
+    output_format: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", metavar="FORMAT[=PATH]", help="text, json, sarif, junit, github; repeat.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    profile: Annotated[str | None, _PROFILE] = None,
+    region: Annotated[str | None, _REGION] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only failures and the summary.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")] = False,
+) -> None:
+    """Check the live AWS account: every IAM user with more than one active access key.
+
+    Reads the IAM credential report, then the keys of the flagged users only. Needs the aws extra
+    (boto3). Exit code: 0 none, 1 a user has two active keys, 2 AWS could not be read.
+
+    Examples:
+
+      iacguard audit
+
+      iacguard audit --profile prod --format sarif=account.sarif --format text
+    """
+    from iacguard.account import commands
+
+    try:
+        specs = commands.output_specs(output_format, output)
+    except run.UsageError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.hint) from None
+    raise typer.Exit(commands.audit(_account_options(profile, region, None), specs,  # type: ignore[arg-type]
+                                    quiet=quiet, no_color=no_color))
+
+
+@app.command()
+def remediate(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Terraform plan/state JSON, templates or directories whose keys must not be changed by CLI.")] = None,
+    stack_name: Annotated[list[str] | None, typer.Option(
+        "--stack-name", help="A CloudFormation stack whose keys must not be changed by CLI (repeat).")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Deactivate the surplus keys (default: a dry run).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="With --apply: do not ask (for CI).")] = False,
+    log: Annotated[Path | None, typer.Option("--log", help="Write what was done (or would be) as JSON.")] = None,
+    profile: Annotated[str | None, _PROFILE] = None,
+    region: Annotated[str | None, _REGION] = None,
+) -> None:
+    """Deactivate each user's surplus active access keys (never deletes them).
+
+    A dry run unless --apply. The key kept is the one used most recently; keys managed by the
+    given code are never touched: the output gives the code fix at its file and line instead.
+    Exit code: 0 nothing left to do, 1 something left to do (dry run, code fixes), 2 errors.
+
+    Examples:
+
+      iacguard remediate terraform.tfstate --stack-name iam-users
+
+      iacguard remediate terraform.tfstate --apply --yes --log remediation.json
+    """
+    from iacguard.account import commands
+
+    options = _account_options(profile, region, stack_name)
+    raise typer.Exit(commands.remediate(options, list(paths or []), apply=apply, yes=yes, log=log))  # type: ignore[arg-type]
+
+
+export_app = typer.Typer(help="Write the service-wide guardrails: an AWS Config conformance pack, an SCP.",
+                         no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("conformance-pack")
+def export_conformance_pack(
+    directory: Annotated[Path, typer.Argument(help="Where to write the two templates (default: .).")] = Path("."),
+    frequency: Annotated[str, typer.Option(
+        "--frequency", help="One_Hour, Three_Hours, Six_Hours, Twelve_Hours, TwentyFour_Hours.")] = "TwentyFour_Hours",
+) -> None:
+    """An AWS Config conformance pack with a periodic custom rule, and its Lambda's stack.
+
+    Writes iacguard-rule-lambda.yaml (deploy it first: the function, inline, with the runtime's
+    boto3 only) and iacguard-pack.yaml (takes the function's ARN as RuleLambdaArn).
+
+    Example:
+
+      iacguard export conformance-pack guardrails/
+    """
+    from iacguard.account import commands
+
+    try:
+        code = commands.export_conformance_pack(directory, frequency)
+    except run.UsageError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.hint) from None
+    raise typer.Exit(code)
+
+
+@export_app.command("scp")
+def export_scp(
+    allow: Annotated[list[str], typer.Option(
+        "--allow", help="Principal ARN that may still create access keys (wildcards allowed). Repeat for several.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the policy to this file.")] = None,
+) -> None:
+    """A service control policy: only the named principals may call iam:CreateAccessKey.
+
+    Example:
+
+      iacguard export scp --allow 'arn:aws:iam::*:role/BreakGlassAdmin'
+    """
+    from iacguard.account import commands
+
+    try:
+        code = commands.export_scp(allow, output)
+    except run.UsageError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.hint) from None
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -90,7 +90,7 @@ class ScanError(NamedTuple):
 
 class Unit(NamedTuple):
     name: str  # display path of the unit (directory, plan file or template)
-    kind: Literal["terraform", "terraform-plan", "terraform-state", "cloudformation"]
+    kind: Literal["terraform", "terraform-plan", "terraform-state", "cloudformation", "aws-account"]
     files: tuple[str, ...]
     scenarios: tuple[Scenario, ...]
     notes: tuple[Note, ...] = ()

@@ -52,6 +52,7 @@ class ScanFlags(NamedTuple):
     quiet: bool | None = None
     no_color: bool | None = None
     limit: list[str] | None = None
+    account: Any = None  # iacguard.account.client.AccountOptions: merge the live account's keys (--account)
 
 
 class OutputSpec(NamedTuple):
@@ -68,6 +69,7 @@ class ScanPlan(NamedTuple):
     settings: dict[str, Any]
     known: set[str] | None  # fingerprints of the baseline, if one is used
     create_baseline: Path | None
+    account: Any = None  # AccountOptions, for --account
 
 
 def parse_format(spec: str, default_output: Path | None) -> OutputSpec:
@@ -135,7 +137,8 @@ def command(flags: ScanFlags) -> int:
     if flags.show_config:
         show_config(found, settings)
         return EXIT_OK
-    return execute(plan_scan(paths, settings, flags.output, flags.create_baseline, use_cache=not flags.no_cache))
+    plan = plan_scan(paths, settings, flags.output, flags.create_baseline, use_cache=not flags.no_cache)
+    return execute(plan._replace(account=flags.account))
 
 
 def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
@@ -186,6 +189,15 @@ def execute(plan: ScanPlan) -> int:
     settings = plan.settings
     with _progress(settings["quiet"], settings["no_color"]):
         result = run_scan(plan.paths, plan.options)
+    if plan.account is not None:
+        from iacguard.account.client import AccountError
+        from iacguard.account.merge import merge
+
+        try:
+            result = merge(result, plan.account, honour_suppressions=plan.options.honour_suppressions)
+        except AccountError as exc:
+            print(f"iacguard: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     if plan.known is not None:
         from iacguard import baseline as baseline_file
 

@@ -1,0 +1,77 @@
+"""`iacguard audit`: AWS130IAM13 on the live account, as findings the scan's reporters print.
+
+One credential report names the users with two active keys; only those get ListAccessKeys and
+GetAccessKeyLastUsed, so the cost is two calls plus a few per flagged user, not per user of the account.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from iacguard.account import keys as account_keys
+from iacguard.account import report
+from iacguard.account.keys import AccountKey
+from iacguard.model import Finding, KeyCount, KeyReport, Location, ScanResult, Unit
+
+RULE_ID = "AWS130IAM13"
+
+
+class AccountView(NamedTuple):
+    account_id: str
+    users: list[report.ReportUser]
+    keys: dict[str, list[AccountKey]]  # read for the flagged users only
+
+
+def account_id_of(users: list[report.ReportUser]) -> str:
+    for user in users:
+        parts = user.arn.split(":")
+        if len(parts) >= 5 and parts[4].isdigit():
+            return parts[4]
+    return "unknown"
+
+
+def read(iam: Any) -> AccountView:
+    users = report.fetch(iam)
+    flagged = [u for u in users if u.active_keys >= 2]
+    keys = {u.name: account_keys.read_user_keys(iam, u.name) for u in flagged}
+    return AccountView(account_id_of(users), users, keys)
+
+
+def unit_name(account_id: str) -> str:
+    return f"aws account {account_id}"
+
+
+def user_location(account_id: str, user: str) -> str:
+    return f"arn:aws:iam::{account_id}:user/{user}"
+
+
+def _finding(view: AccountView, user: report.ReportUser) -> Finding:
+    where = user.arn or user_location(view.account_id, user.name)
+    keys = view.keys.get(user.name)
+    if keys is None:  # not flagged by the report
+        return Finding(RULE_ID, "pass", unit_name(view.account_id), user.name, None, user.active_keys,
+                       user.active_keys, f"IAM user {user.name!r} has {user.active_keys} active access key(s)",
+                       Location(where), ())
+    active = [k for k in keys if k.status == "Active"]
+    extra = account_keys.surplus(keys)
+    extra_ids = {k.key_id for k in extra}
+    reports = tuple(
+        KeyReport(k.key_id, where, None, "Active" if k.status == "Active" else "Inactive",
+                  account_keys.describe(k) + ("; deactivate: " + account_keys.deactivate_command(k)
+                                              if k.key_id in extra_ids else ""), KeyCount.exactly(1))
+        for k in keys)
+    if len(active) < 2:  # changed since the report was generated (it can be four hours old)
+        return Finding(RULE_ID, "pass", unit_name(view.account_id), user.name, None, len(active), len(active),
+                       f"IAM user {user.name!r} has {len(active)} active access key(s)", Location(where), reports)
+    listing = "; ".join(f"{k.key_id} ({account_keys.describe(k)})" for k in active)
+    advice = "; ".join(f"deactivate {k.key_id} ({'never used' if k.last_used is None else 'used longest ago'}): "
+                       f"{account_keys.deactivate_command(k)}" for k in extra)
+    message = f"IAM user {user.name!r} has {len(active)} active access keys ({listing}). {advice}"
+    return Finding(RULE_ID, "fail", unit_name(view.account_id), user.name, None, len(active), len(active), message,
+                   Location(where), reports)
+
+
+def result(view: AccountView) -> ScanResult:
+    findings = tuple(_finding(view, u) for u in view.users)
+    unit = Unit(unit_name(view.account_id), "aws-account", (), ())
+    return ScanResult((unit,), findings, (), (), 0)
