@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, TypeVar
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar, cast
 
 from iacguard.model import Finding, Note, ScanError, ScanResult
 
@@ -68,3 +69,89 @@ def user_label(finding: Finding) -> str:
 
 def where(file: str, line: int | None) -> str:
     return f"{file}:{line}" if line is not None else file
+
+
+# --- text from hostile input -----------------------------------------------------------
+# File names, user names and values come from the pull request.  Lone surrogates (a file name that is
+# not UTF-8, kept by the surrogateescape error handler) cannot be encoded by any writer; control
+# characters (newline, CR, ESC, OSC, C1, bidirectional overrides) could start a line of their own in a
+# CI log (`::error`, `::add-mask::`, `::stop-commands::`) or drive the terminal.
+
+_BIDI = frozenset("\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the original byte, as Python writes it
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{code:02x}")
+    return f"\\u{code:04x}"
+
+
+def _needs_escape(char: str, keep_newlines: bool) -> bool:
+    code = ord(char)
+    if code < 0x20:
+        return not (keep_newlines and char in "\r\n")
+    return 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or char in _BIDI
+
+
+def raw_bytes(text: str) -> bytes:
+    """The bytes a display path stands for (surrogateescape gives a name that is not UTF-8 back its own
+    bytes); any other lone surrogate, which no file name can hold, as an escape."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return readable(text).encode("utf-8")
+
+
+def readable(text: str) -> str:
+    """`text` with every lone surrogate written as an escape: encodable as UTF-8, never a crash."""
+    if text.isascii():
+        return text
+    return "".join(_escape_char(c) if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` safe for one line of a terminal or CI log: control characters, lone surrogates and
+    bidirectional controls become visible escapes (``\\n``, ``\\x1b``, ``\\u202e``), and a line never
+    starts a workflow command (``::name``, or the legacy ``##[name]``).  `keep_newlines` is for a writer
+    that encodes CR and LF itself (the github reporter's percent-encoding)."""
+    if text.isascii() and text.isprintable():
+        out = text
+    else:
+        out = "".join(_escape_char(c) if _needs_escape(c, keep_newlines) else c for c in text)
+    if "##[" in out:
+        out = out.replace("##[", "#\\x23[")
+    if "::" in out and not keep_newlines:
+        out = "\n".join(_no_command(line) for line in out.split("\n"))
+    return out
+
+
+def _no_command(line: str) -> str:
+    # The Actions runner trims leading white space before it looks for "::"; "##[" counts anywhere.
+    stripped = line.lstrip()
+    if stripped.startswith("::"):
+        line = line[: len(line) - len(stripped)] + "\\x3a" + stripped[1:]
+    return line
+
+
+def for_output(result: ScanResult, clean: Callable[[str], str]) -> ScanResult:
+    """The same result with every string a reporter reads passed through `clean` (no field can be
+    forgotten).  Scenarios are left out: reporters read findings, errors and notes."""
+    bare = result._replace(units=tuple(u._replace(scenarios=()) for u in result.units))
+    return cast(ScanResult, map_strings(bare, clean))
+
+
+def map_strings(value: Any, clean: Callable[[str], str]) -> Any:
+    """`value` (tuples, lists, dicts, NamedTuples) with every string, keys included, passed through `clean`."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, tuple):
+        items = [map_strings(v, clean) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, list):
+        return [map_strings(v, clean) for v in value]
+    if isinstance(value, dict):
+        return {map_strings(k, clean): map_strings(v, clean) for k, v in value.items()}
+    return value

@@ -7,13 +7,14 @@ notes (e.g. a module not analysed) are ``::notice``.
 
 Escaping follows @actions/core: in the message ``%``, CR and LF are
 percent-encoded; in properties ``:`` and ``,`` as well.  That also keeps a
-message from starting a workflow command of its own on a new line.
+message from starting a workflow command of its own on a new line.  Other control characters (ESC,
+OSC, NUL, C1) and lone surrogates from the input are written as visible escapes.
 """
 
 from __future__ import annotations
 
 from iacguard.model import Finding, ScanResult
-from iacguard.reporters.common import all_errors, all_notes, reported, user_label, where
+from iacguard.reporters.common import all_errors, all_notes, for_output, printable, reported, user_label, where
 
 
 def escape_data(text: str) -> str:
@@ -25,7 +26,7 @@ def escape_property(text: str) -> str:
 
 
 def _path(file: str) -> str:
-    path = file.replace("\\", "/")
+    path = file  # display paths use "/" already (a backslash is part of a name, or an escape)
     while path.startswith("./"):
         path = path[2:]
     return path
@@ -58,7 +59,12 @@ def _finding(finding: Finding) -> str:
     )
 
 
+def _clean(text: str) -> str:
+    return printable(text, keep_newlines=True)  # CR and LF are percent-encoded below; ESC, OSC, ... are not
+
+
 def render_github(result: ScanResult) -> str:
+    result = for_output(result, _clean)
     out = [_finding(f) for f in reported(result) if not f.suppressed]
     out += [command("error", e.message, file=e.file, line=e.line, title="iacguard: input not read")
             for e in all_errors(result)]

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from iacguard.model import Finding, Note, ScanError, ScanResult
-from iacguard.reporters.common import all_errors, all_notes, reported, summarize
+from iacguard.reporters.common import all_errors, all_notes, map_strings, readable, reported, summarize
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -60,10 +60,12 @@ def to_dict(result: ScanResult, version: str) -> dict[str, Any]:
 
 
 def render_json(result: ScanResult, version: str, *, pretty: bool = True) -> str:
+    # Lone surrogates (file names that are not UTF-8) as escapes: the report is always valid UTF-8.
+    report = map_strings(to_dict(result, version), readable)
     # Indented for people; compact for machines (json's indented encoder is pure Python, 5x slower).
     if not pretty:
-        return json.dumps(to_dict(result, version), ensure_ascii=False, separators=(",", ":")) + "\n"
-    return json.dumps(to_dict(result, version), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
 def load_schema() -> dict[str, Any]:

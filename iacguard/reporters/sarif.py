@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from iacguard.model import Finding, ScanResult
-from iacguard.reporters.common import all_errors, all_notes, reported, user_label
+from iacguard.reporters.common import all_errors, all_notes, map_strings, raw_bytes, readable, reported, user_label
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -204,7 +204,8 @@ def _artifact(file: str) -> dict[str, Any]:
             return {"uri": Path(file).resolve().as_uri()}  # outside the source root: absolute URI
     while path.startswith("./"):
         path = path[2:]
-    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+    # The file name's own bytes, percent-encoded (a name that is not UTF-8 is still its file).
+    return {"uri": quote(raw_bytes(path), safe="/"), "uriBaseId": SRCROOT}
 
 
 def _physical(file: str, line: int | None) -> dict[str, Any]:
@@ -215,7 +216,8 @@ def _physical(file: str, line: int | None) -> dict[str, Any]:
 def fingerprint(finding: Finding) -> str:
     """Rule + unit + user (case-insensitive name, else its reference): stable when lines move."""
     who = f"name:{finding.user.lower()}" if finding.user is not None else f"ref:{finding.user_ref or '?'}"
-    return hashlib.sha256("\0".join((finding.rule_id, finding.unit, who)).encode()).hexdigest()
+    text = "\0".join((finding.rule_id, finding.unit, who))
+    return hashlib.sha256(raw_bytes(text)).hexdigest()
 
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
@@ -285,4 +287,5 @@ def to_dict(result: ScanResult, version: str, rules: list[dict[str, Any]] | None
 
 
 def render_sarif(result: ScanResult, version: str, rules: list[dict[str, Any]] | None = None) -> str:
-    return json.dumps(to_dict(result, version, rules), indent=2, ensure_ascii=False) + "\n"
+    # Lone surrogates (file names that are not UTF-8) as escapes in texts: the log is always valid UTF-8.
+    return json.dumps(map_strings(to_dict(result, version, rules), readable), indent=2, ensure_ascii=False) + "\n"

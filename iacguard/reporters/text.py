@@ -13,7 +13,17 @@ from rich.console import Console
 from rich.text import Text
 
 from iacguard.model import Finding, KeyReport, Note, ScanError, ScanResult
-from iacguard.reporters.common import Summary, all_errors, all_notes, reported, summarize, user_label, where
+from iacguard.reporters.common import (
+    Summary,
+    all_errors,
+    all_notes,
+    for_output,
+    printable,
+    reported,
+    summarize,
+    user_label,
+    where,
+)
 
 INDENT = "      "  # under the verdict word
 _VERDICT_STYLE = {"fail": "bold red", "warn": "bold yellow"}
@@ -25,7 +35,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _indented(text: str, style: str = "") -> Text:
-    # Messages may hold newlines: keep continuation lines under the block.
+    # Messages may hold newlines: keep continuation lines under the block.  (Newlines from the input
+    # never get here: render_text writes them as \n.)
     return Text(text.replace("\n", "\n" + INDENT), style=style)
 
 
@@ -113,6 +124,7 @@ def _summary_line(summary: Summary) -> Text:
 
 def render_text(result: ScanResult, console: Console, *, quiet: bool = False) -> None:
     """Print the report; ``quiet`` keeps only the blocks that fail the build and the summary."""
+    result = for_output(result, printable)  # no value from the input can start a line or drive the terminal
     findings = reported(result)
     if quiet:
         findings = [f for f in findings if f.verdict == "fail" and not f.suppressed]

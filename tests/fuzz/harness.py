@@ -184,8 +184,51 @@ def _inside(path: Path, tree: Path) -> bool:
 MESSAGE_LIMIT = 4000
 
 
-def contract_violations(tree: Path, result: ScanResult, peak_kb: int) -> list[Violation]:
+_WORKFLOW_COMMAND = re.compile(r"^\s*::|##\[")
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def output_violations(result: ScanResult) -> list[Violation]:
+    """Every reporter renders the result as valid UTF-8; no text line and no github line can start a
+    workflow command of its own or carry a control character from the input."""
+    import io
+
+    from rich.console import Console
+
+    from iacguard.catalogue import load_rules, rule_as_dict
+    from iacguard.reporters.github import render_github
+    from iacguard.reporters.junit import render_junit
+    from iacguard.reporters.sarif import render_sarif
+    from iacguard.reporters.text import render_text
+
     found: list[Violation] = []
+    stream = io.StringIO()
+    outputs: dict[str, str] = {}
+    renderers = {
+        "text": lambda: (render_text(result, Console(file=stream, no_color=True, width=80)), stream.getvalue())[1],
+        "github": lambda: render_github(result),
+        "sarif": lambda: render_sarif(result, iacguard.__version__, [rule_as_dict(r) for r in load_rules().values()]),
+        "junit": lambda: render_junit(result),
+    }
+    for name, render in renderers.items():
+        try:
+            outputs[name] = render()
+            outputs[name].encode("utf-8")
+        except Exception as exc:
+            found.append(Violation("output", f"{name} reporter raised {exc.__class__.__name__}: {exc}"[:500]))
+    for line in outputs.get("text", "").splitlines():
+        if _WORKFLOW_COMMAND.search(line) or _CONTROL.search(line):
+            found.append(Violation("injection", f"text line {line[:200]!r}"))
+            break
+    for line in outputs.get("github", "").splitlines():
+        if not re.match(r"::(error|warning|notice)[ :]", line) or "##[" in line or _CONTROL.search(line):
+            found.append(Violation("injection", f"github line {line[:200]!r}"))
+            break
+    return found
+
+
+def contract_violations(tree: Path, result: ScanResult, peak_kb: int) -> list[Violation]:
+    found: list[Violation] = output_violations(result)
     if peak_kb > MEMORY_LIMIT_KB:
         found.append(Violation("memory", f"peak RSS grew by {peak_kb // 1024} MiB"))
     errors = list(result.errors) + [e for u in result.units for e in u.errors]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any
 
@@ -306,3 +307,52 @@ def hostile_json(draw: st.DrawFn) -> dict[str, bytes]:
         return {"plan.json": json.dumps({"format_version": "1.2", "resource_changes": changes}).encode()}
     resources = {f"K{i}": {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": "u"}} for i in range(n)}
     return {"template.json": json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}).encode()}
+
+
+# --- text that tries to turn a report --------------------------------------------------
+
+_COMMANDS = ["::error::x", "::add-mask::secret", "::stop-commands::tok", "##[error]x", "  ::warning file=a::b",
+             "::set-output name=a::b", "%0A::error::x"]
+_CONTROLS = ["\n", "\r", "\r\n", "\x1b[31m", "\x1b]8;;http://x\x07", "\x1b]0;title\x1b\\", "\x00", "\x85", "\x9b",
+             "\u2028", "\u202e", "\ud800", "\udcff", "\t", "\x7f"]
+
+
+@st.composite
+def hostile_text(draw: st.DrawFn) -> str:
+    """A user name / value / message mixing workflow commands, control characters and lone surrogates."""
+    parts = draw(st.lists(st.one_of(st.sampled_from(_COMMANDS), st.sampled_from(_CONTROLS),
+                                    st.text(max_size=6)), min_size=1, max_size=8))
+    return "".join(parts)
+
+
+@st.composite
+def hostile_file_name(draw: st.DrawFn) -> str:
+    """A display path whose parts may be commands, hold control characters or bytes that are not UTF-8."""
+    raw = draw(st.lists(st.one_of(st.sampled_from(_COMMANDS), st.sampled_from(_CONTROLS),
+                                  st.binary(min_size=1, max_size=4).map(
+                                      lambda b: b.decode("utf-8", "surrogateescape")),
+                                  st.text(alphabet="abc.-_ ", min_size=1, max_size=5)), min_size=1, max_size=4))
+    return "/".join(part.replace("/", "_") or "x" for part in raw) + ".tf"
+
+
+_HCL_ESCAPES = ["\\n", "\\r", "\\u001b]8;;x\\u0007", "\\u001b[2J", "\\u0085", "\\u202e", "::error::x", "##[error]",
+                "\\n::add-mask::s", "\\n::stop-commands::t"]
+
+
+@st.composite
+def hostile_names_tree(draw: st.DrawFn) -> dict[str, bytes]:
+    """A failing unit whose user name (HCL or CloudFormation) and file and directory names carry control
+    characters, workflow commands and bytes that are not UTF-8: the report must still be safe to print."""
+    user = "".join(draw(st.lists(st.sampled_from([*_HCL_ESCAPES, "alice", "b"]), min_size=1, max_size=5)))
+    part = st.one_of(st.sampled_from(["::error::x", "##[warning]y", "a\nb", "c\rd", "e\x1bf", "::add-mask::z"]),
+                     st.binary(min_size=1, max_size=3).map(lambda b: b.decode("utf-8", "surrogateescape")))
+    folder = "".join(c for c in draw(part) if c not in "/\x00") or "d"
+    name = "".join(c for c in draw(part) if c not in "/\x00") or "f"
+    hcl = (f'resource "aws_iam_user" "u" {{\n  name = "{user}"\n}}\n'
+           'resource "aws_iam_access_key" "k" {\n  count = 2\n  user  = aws_iam_user.u.name\n}\n')
+    yaml_user = user  # the same escapes mean the same characters in a YAML double-quoted string
+    template = ('AWSTemplateFormatVersion: "2010-09-09"\nResources:\n'
+                f'  A:\n    Type: AWS::IAM::AccessKey\n    Properties: {{UserName: "{yaml_user}"}}\n'
+                f'  B:\n    Type: AWS::IAM::AccessKey\n    Properties: {{UserName: "{yaml_user}"}}\n')
+    return {os.fsdecode(f"{folder}/{name}.tf".encode("utf-8", "surrogateescape")): hcl.encode(),
+            os.fsdecode(f"{folder}/{name}.yaml".encode("utf-8", "surrogateescape")): template.encode()}

@@ -58,6 +58,13 @@ def test_adversarial_json_keeps_the_contract(files: dict[str, bytes]) -> None:
         check_scan(tree)
 
 
+@FUZZ
+@given(fz.hostile_names_tree())
+def test_hostile_names_never_turn_a_report(files: dict[str, bytes]) -> None:
+    with temp_tree(files) as tree:
+        check_scan(tree)
+
+
 def test_cli_on_mutated_trees_exits_cleanly(tmp_path: Path) -> None:
     # Fixed mutations of real fixtures, through the real command line: exit 0/1/2, never a traceback.
     # (A broken plan is left out: it is still dropped in silence, see test_regressions.py.)

@@ -46,8 +46,10 @@ def test_errors_notes_and_summary(result: ScanResult) -> None:
     assert lines[-1] == "2 units, 4 files, 5 users: 1 fail, 1 warn, 1 error (1 suppressed)"
 
 
-def test_multiline_message_stays_inside_its_block(result: ScanResult) -> None:
-    assert "\n      next line\n" in _render(result)
+def test_a_newline_from_the_input_stays_on_its_line_written_as_an_escape(result: ScanResult) -> None:
+    # The message holds a value with a newline: a second line could be a workflow command in a CI log.
+    assert "50% sure: a,b\\nnext line" in _render(result)
+    assert not any(line.lstrip().startswith("next line") for line in _render(result).splitlines())
 
 
 def test_quiet_shows_only_failing_blocks_and_the_summary(result: ScanResult) -> None:
