@@ -53,7 +53,7 @@ def scan(
     paths: Annotated[list[Path] | None, typer.Argument(help="Directories or files to scan (default: .).")] = None,
     output_format: Annotated[list[str] | None, typer.Option(
         "--format", "-f", metavar="FORMAT[=PATH]",
-        help="Output format: text, json, sarif, junit, github. Repeat to write several; "
+        help="Output format: text, json, sarif, junit, github, gitlab. Repeat to write several; "
              "FORMAT=PATH writes to a file.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     var_file: Annotated[list[Path] | None, typer.Option(
@@ -83,6 +83,15 @@ def scan(
         "--limit", metavar="NAME=N",
         help=f"Change a bound that keeps every input finite: {', '.join(LIMIT_NAMES)} "
              "(defaults in the README). Repeat for several.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Read settings from this file only (instead of the .iacguard.toml files found).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", metavar="GLOB",
+        help="Leave out files and directories matching GLOB (a name, or a path from here); repeatable.")] = None,
+    no_gitignore: Annotated[bool, typer.Option(
+        "--no-gitignore", help="Also scan untracked files that .gitignore leaves out.")] = False,
+    exit_zero: Annotated[bool, typer.Option(
+        "--exit-zero", help="Findings never fail (exit 0); input that cannot be read still exits 2.")] = False,
 ) -> None:
     """Check IAM users for more than one active access key.
 
@@ -107,7 +116,8 @@ def scan(
       iacguard scan . --baseline .iacguard-baseline.json
     """
     flags = run.ScanFlags(paths, output_format, output, var_file, var, parameter, parameters_file, tf_dir, strict,
-                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit)
+                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit,
+                          config=config, exclude=exclude, no_gitignore=no_gitignore, exit_zero=exit_zero)
     try:
         code = run.command(flags)
     except run.UsageError as exc:
