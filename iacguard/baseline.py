@@ -11,18 +11,20 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from iacguard.model import Finding
+from iacguard.reporters.common import repository_unit
 
 FORMAT_VERSION = 1
 
 
-def identity(finding: Finding) -> str:
+def identity(finding: Finding, root: str = "") -> str:
+    """Rule, unit (relative to the repository root, so the same from any directory), user, keys."""
     user = finding.user.lower() if finding.user is not None else f"ref:{finding.user_ref}"
     addresses = ",".join(sorted(k.address for k in finding.keys if k.status != "Inactive"))
-    return f"{finding.rule_id}|{finding.unit}|{user}|{addresses}"
+    return f"{finding.rule_id}|{repository_unit(finding.unit, root)}|{user}|{addresses}"
 
 
-def write(path: Path, findings: Iterable[Finding]) -> int:
-    entries = sorted({identity(f) for f in findings if f.verdict in ("fail", "warn")})
+def write(path: Path, findings: Iterable[Finding], root: str = "") -> int:
+    entries = sorted({identity(f, root) for f in findings if f.verdict in ("fail", "warn")})
     path.write_text(json.dumps({"version": FORMAT_VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8")
     return len(entries)
 
@@ -41,11 +43,11 @@ def read(path: Path) -> set[str]:
     return {str(item) for item in data["findings"]}
 
 
-def apply(findings: Iterable[Finding], known: set[str], source: Path) -> list[Finding]:
+def apply(findings: Iterable[Finding], known: set[str], source: Path, root: str = "") -> list[Finding]:
     """Findings already in the baseline are kept, marked suppressed, so they never fail the build."""
     out = []
     for finding in findings:
-        if finding.verdict != "pass" and not finding.suppressed and identity(finding) in known:
-            finding = finding._replace(suppressed=True, suppression=f"in baseline {source}")
+        if finding.verdict != "pass" and not finding.suppressed and identity(finding, root) in known:
+            finding = finding._replace(suppressed=True, suppression=f"in baseline {source}", baselined=True)
         out.append(finding)
     return out

@@ -53,7 +53,7 @@ def scan(
     paths: Annotated[list[Path] | None, typer.Argument(help="Directories or files to scan (default: .).")] = None,
     output_format: Annotated[list[str] | None, typer.Option(
         "--format", "-f", metavar="FORMAT[=PATH]",
-        help="Output format: text, json, sarif, junit, github. Repeat to write several; "
+        help="Output format: text, json, sarif, junit, github, gitlab. Repeat to write several; "
              "FORMAT=PATH writes to a file.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     var_file: Annotated[list[Path] | None, typer.Option(
@@ -90,6 +90,15 @@ def scan(
                              "are matched by id. Repeat for several.")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="With --account: AWS profile.")] = None,
     region: Annotated[str | None, typer.Option("--region", help="With --account: AWS region.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Read settings from this file only (instead of the .iacguard.toml files found).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", metavar="GLOB",
+        help="Leave out files and directories matching GLOB (a name, or a path from here); repeatable.")] = None,
+    no_gitignore: Annotated[bool, typer.Option(
+        "--no-gitignore", help="Also scan untracked files that .gitignore leaves out.")] = False,
+    exit_zero: Annotated[bool, typer.Option(
+        "--exit-zero", help="Findings never fail (exit 0); input that cannot be read still exits 2.")] = False,
 ) -> None:
     """Check IAM users for more than one active access key.
 
@@ -115,7 +124,8 @@ def scan(
     """
     flags = run.ScanFlags(paths, output_format, output, var_file, var, parameter, parameters_file, tf_dir, strict,
                           no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit,
-                          _account_options(profile, region, stack_name) if account else None)
+                          account=_account_options(profile, region, stack_name) if account else None,
+                          config=config, exclude=exclude, no_gitignore=no_gitignore, exit_zero=exit_zero)
     if not account and (stack_name or profile or region):
         raise typer.BadParameter("--stack-name, --profile and --region go with --account", param_hint="--account")
     try:

@@ -1,12 +1,25 @@
-"""Settings from `.iacguard.toml` or `[tool.iacguard]` in `pyproject.toml`, found from the scan
-root upwards (the nearest file wins).  Command-line flags override them.  Unknown keys are errors,
-never silently ignored.
+"""Settings from `.iacguard.toml` or `[tool.iacguard]` in `pyproject.toml`.
+
+Every config file from the scan root up to the repository root is read and merged: the nearer
+file wins key by key (tables such as `vars` and `[limits]` entry by entry), so a config in a
+sub-directory never drops what the root config sets.  `--config FILE` names one file instead.
+Command-line flags override them all.  Unknown keys are errors, never silently ignored, and every
+error names the file and the key.
+
+A config file inside the repository is written by whoever writes the repository (on a pull
+request, its author), so it cannot turn the tool: every path it names (`var_files`,
+`parameters_files`, `tf_dir`, `baseline`, report files in `format`) must resolve inside the
+repository, and its `[limits]` may tighten the built-in bounds, not raise them.  Only flags (and a
+`--config` file outside the repository), set by whoever owns the CI job, reach further.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, NamedTuple
+
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -27,35 +40,64 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "no_suppressions": (bool, "ignore inline suppressions"),
     "baseline": (str, "baseline file: only new findings fail"),
     "limits": (dict, "bounds on expansion and size, NAME = N"),
+    "exclude": (list, "globs of paths not to scan"),
+    "no_gitignore": (bool, "scan what .gitignore leaves out too"),
 }
+_TABLES = ("vars", "parameters", "limits")
 
 
 class Config(NamedTuple):
-    source: Path | None
+    source: Path | None  # the nearest file (or the --config file)
     values: dict[str, Any]
+    sources: tuple[Path, ...] = ()  # every file read, outermost first
 
 
-def find(start: Path) -> Config:
+def find(start: Path, explicit: Path | None = None, repository: Path | None = None) -> Config:
+    """The merged settings for a scan of `start` (or those of the `explicit` --config file)."""
+    repo = os.path.realpath(repository) if repository is not None else None
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: --config: no such file")
+        values = _read(explicit, explicit.name == "pyproject.toml", repo)
+        return Config(explicit, values if values is not None else {}, (explicit,))
     directory = start.resolve()
     if directory.is_file():
         directory = directory.parent
+    found: list[tuple[Path, dict[str, Any]]] = []
     for candidate in (directory, *directory.parents):
         dotfile = candidate / ".iacguard.toml"
-        if dotfile.is_file():
-            return Config(dotfile, _validate(_load(dotfile), dotfile))
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and _mentions_iacguard(pyproject):  # another project's file is not parsed
-            section = _load(pyproject).get("tool", {}).get("iacguard")
+        if dotfile.is_file():
+            found.append((dotfile, _read(dotfile, False, repo) or {}))
+        elif pyproject.is_file() and _mentions_iacguard(pyproject):  # another project's file is not parsed
+            section = _read(pyproject, True, repo)
             if section is not None:
-                return Config(pyproject, _validate(section, pyproject, "[tool.iacguard]"))
+                found.append((pyproject, section))
         if (candidate / ".git").exists():
             break  # the repository root: settings do not leak in from above it
-    return Config(None, {})
+    if not found:
+        return Config(None, {})
+    merged: dict[str, Any] = {}
+    for _, values in reversed(found):  # outermost first: the nearer file wins
+        for key, value in values.items():
+            merged[key] = {**merged.get(key, {}), **value} if key in _TABLES else value
+    return Config(found[0][0], merged, tuple(path for path, _ in reversed(found)))
+
+
+def _read(path: Path, pyproject: bool, repository: str | None) -> dict[str, Any] | None:
+    data = _load(path)
+    if pyproject:
+        section = data.get("tool", {}).get("iacguard") if isinstance(data.get("tool"), dict) else None
+        if section is None:
+            return None
+        return _validate(section, path, repository, "[tool.iacguard]")
+    return _validate(data, path, repository)
 
 
 def _mentions_iacguard(path: Path) -> bool:
     try:
-        return b"iacguard" in path.read_bytes()
+        with path.open("rb") as handle:
+            return b"iacguard" in handle.read(MAX_CONFIG_BYTES + 1)
     except OSError:
         return True  # _load says why it cannot be read
 
@@ -64,12 +106,23 @@ def _load(path: Path) -> dict[str, Any]:
     import tomllib  # only when there is a file to read
 
     try:
+        if not path.is_file():
+            raise ConfigError(f"{path}: not a regular file")
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes; not read")
         return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def _validate(values: Any, path: Path, section: str = "") -> dict[str, Any]:
+def inside(path: str, repository: str) -> bool:
+    """Whether `path` (followed through links; the nearest existing directory for a file not yet
+    written) stays inside the repository."""
+    real = os.path.realpath(path)
+    return real == repository or real.startswith(os.path.join(repository, ""))
+
+
+def _validate(values: Any, path: Path, repository: str | None = None, section: str = "") -> dict[str, Any]:
     where = f"{path}{' ' + section if section else ''}"
     if not isinstance(values, dict):
         raise ConfigError(f"{where}: expected a table")
@@ -83,19 +136,52 @@ def _validate(values: Any, path: Path, section: str = "") -> dict[str, Any]:
             raise ConfigError(f"{where}: {key} must be a list of strings")
         if isinstance(value, dict) and not all(isinstance(v, (str, int, float, bool)) for v in value.values()):
             raise ConfigError(f"{where}: values of {key} must be strings, numbers or booleans")
+    # A file in the repository is the repository's word; one outside it (named with --config) the job's.
+    untrusted = repository is not None and inside(str(path.parent), repository)
     if "limits" in values:
-        from iacguard.options import limits_from
+        from iacguard.options import Limits, limits_from
 
         try:
-            limits_from(values["limits"])
+            limits = limits_from(values["limits"])
         except ValueError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
+            raise ConfigError(f"{where}: limits: {exc}") from None
+        if untrusted:
+            for name in values["limits"]:
+                bound = getattr(Limits(), "max_" + name)
+                if getattr(limits, "max_" + name) > bound:
+                    raise ConfigError(f"{where}: limits.{name} = {values['limits'][name]} raises the built-in "
+                                      f"bound ({bound:,}); a config file in the repository may only lower it "
+                                      f"(--limit {name}=N on the command line may raise it)")
     relative_to = path.parent
     out = dict(values)
+
+    def resolved(key: str, value: str) -> str:
+        full = os.path.normpath(os.path.join(relative_to, value))
+        if untrusted and repository is not None and not inside(full, repository):
+            raise ConfigError(f"{where}: {key}: {value!r} leads out of the repository; a config file in the "
+                              "repository may only name paths inside it (a flag may name any path)")
+        return full
+
     for key in ("var_files", "parameters_files"):
         if key in out:
-            out[key] = [str(relative_to / p) for p in out[key]]
+            out[key] = [resolved(key, p) for p in out[key]]
     for key in ("tf_dir", "baseline"):
         if key in out:
-            out[key] = str(relative_to / out[key])
+            out[key] = resolved(key, out[key])
+    if "format" in out:
+        from iacguard.options import FORMATS
+
+        specs = []
+        for spec in out["format"]:
+            name, eq, target = spec.partition("=")
+            if name.strip().lower() not in FORMATS:
+                raise ConfigError(f"{where}: format: unknown format {name.strip()!r} (known: {', '.join(FORMATS)})")
+            if eq and not target.strip():
+                raise ConfigError(f"{where}: format: {spec!r} names no file after '='")
+            specs.append(f"{name}={resolved('format', target)}" if eq else spec)
+        out["format"] = specs
+    if "exclude" in out:
+        from iacguard.ignore import anchored
+
+        out["exclude"] = [anchored(p, relative_to) for p in out["exclude"]]
     return out

@@ -72,9 +72,11 @@ class Walk(NamedTuple):
     skipped: list[Skipped]  # what was left unread on purpose, and why
 
 
-def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
+def walk(paths: Iterable[Path], boundaries: Iterable[Path] = (),
+         leave_out: Callable[[str, bool], bool] | None = None) -> Walk:
     """Everything worth reading under the scan paths.  Symbolic links are followed while they stay
     inside `boundaries` (the repository; a loop is walked once); one that leads out is not read.
+    `leave_out(path, is_dir)` drops what --exclude or .gitignore leave out (iacguard.ignore).
 
     Works on strings with os.scandir: on a large tree pathlib's per-file cost is most of the scan.
     """
@@ -148,6 +150,8 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
         for name, key in sorted(wanted):
             if key in seen_files:  # also named on the command line, or reached through a link
                 continue
+            if leave_out is not None and leave_out(prefix + name, False):
+                continue
             seen_files.add(key)
             if name.endswith((".tf", ".tf.json")):
                 files.append(prefix + name)
@@ -158,7 +162,8 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
         if files:
             tf_dirs.append(FoundDir(directory, real, files, initialised))
         for name, sub_real in sorted(subdirs):
-            visit(prefix + name, sub_real)
+            if leave_out is None or not leave_out(prefix + name, True):
+                visit(prefix + name, sub_real)
 
     for root in paths:
         if root.is_file():

@@ -18,8 +18,10 @@ from pathlib import Path
 from iacguard import __version__
 
 _FLAGS = {"--no-cache": "no_cache", "--quiet": "quiet", "-q": "quiet", "--no-color": "no_color",
-          "--strict": "strict", "--no-suppressions": "no_suppressions"}
-_VALUED = {"--format": "output_format", "-f": "output_format", "--output": "output", "-o": "output"}
+          "--strict": "strict", "--no-suppressions": "no_suppressions", "--no-gitignore": "no_gitignore",
+          "--exit-zero": "exit_zero"}
+_VALUED = {"--format": "output_format", "-f": "output_format", "--output": "output", "-o": "output",
+           "--exclude": "exclude", "--config": "config"}
 
 
 def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
@@ -28,6 +30,7 @@ def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
         return None
     fields: dict[str, object] = {}
     formats: list[str] = []
+    excludes: list[str] = []
     paths: list[Path] = []
     args = iter(argv[1:])
     for arg in args:
@@ -50,13 +53,17 @@ def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
             if given is None or given.startswith("-"):
                 return None
             value = given
-        if _VALUED[name] == "output_format":
+        field = _VALUED[name]
+        if field == "output_format":
             formats.append(value)
-        elif "output" in fields:
+        elif field == "exclude":
+            excludes.append(value)
+        elif field in fields:
             return None  # Click keeps the last; let it
         else:
-            fields["output"] = Path(value)
+            fields[field] = Path(value)
     fields["output_format"] = formats or None
+    fields["exclude"] = excludes or None
     fields["paths"] = paths or None
     return fields
 

@@ -137,6 +137,7 @@ class Finding(NamedTuple):
     keys: tuple[KeyReport, ...]
     suppressed: bool = False
     suppression: str | None = None  # reason, or why a suppression was not honoured
+    baselined: bool = False  # suppressed because the baseline holds it (not an inline suppression)
 
 
 class ScanResult(NamedTuple):
@@ -145,6 +146,9 @@ class ScanResult(NamedTuple):
     errors: tuple[ScanError, ...]
     notes: tuple[Note, ...]
     files: int
+    # The repository root (the git work tree of the first scan path; the path itself outside git),
+    # absolute: SARIF, GitLab and baselines name files relative to it, wherever iacguard ran.
+    root: str = ""
 
 
 MAX_SHOWN = 200  # characters of an expression or value shown in a message

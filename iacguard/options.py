@@ -25,6 +25,7 @@ class Limits(NamedTuple):
     max_condition_nodes: int = 100_000
 
 
+FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")  # --format names
 LIMIT_NAMES = tuple(field.removeprefix("max_") for field in Limits._fields)
 
 
@@ -61,3 +62,6 @@ class ScanOptions(NamedTuple):
     # Where reading may go: the git work tree of each scan path, or the path itself outside git.
     # Filled by the scan; a module source outside every boundary is reported, not followed.
     boundaries: tuple[Path, ...] = ()
+    # --exclude / `exclude = [...]`: name globs, or absolute path globs (iacguard.ignore.anchored).
+    exclude: tuple[str, ...] = ()
+    gitignore: bool = True  # --no-gitignore: scan untracked files .gitignore names too

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from iacguard.model import ScanResult
     from iacguard.options import ScanOptions
 
+from iacguard.options import FORMATS
+
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-FORMATS = ("text", "json", "sarif", "junit", "github")
 
 
 class UsageError(Exception):
@@ -53,6 +54,10 @@ class ScanFlags(NamedTuple):
     no_color: bool | None = None
     limit: list[str] | None = None
     account: Any = None  # iacguard.account.client.AccountOptions: merge the live account's keys (--account)
+    config: Path | None = None  # --config FILE: this file instead of the ones found
+    exclude: list[str] | None = None
+    no_gitignore: bool = False
+    exit_zero: bool = False  # findings never fail; unreadable input still exits 2
 
 
 class OutputSpec(NamedTuple):
@@ -98,6 +103,8 @@ def _toml_text(value: Any) -> str:
 
 def settings_of(flags: ScanFlags, found: Config) -> dict[str, Any]:
     """Flags over the config file over the defaults."""
+    from iacguard.ignore import anchored
+
     cfg = found.values
 
     def pick(flag: Any, key: str, default: Any) -> Any:
@@ -120,16 +127,21 @@ def settings_of(flags: ScanFlags, found: Config) -> dict[str, Any]:
         # per limit: a flag wins over the config file, the others keep theirs
         "limits": {**cfg.get("limits", {}),
                    **{k: int(v) if v.strip().isdigit() else v for k, v in parse_pairs(flags.limit or [], "--limit")}},
+        # flags relative to the working directory, the config's relative to its file; both apply
+        "exclude": [*cfg.get("exclude", []), *(anchored(p, Path.cwd()) for p in flags.exclude or [])],
+        "no_gitignore": bool(flags.no_gitignore or cfg.get("no_gitignore", False)),
+        "exit_zero": flags.exit_zero,
     }
 
 
 def command(flags: ScanFlags) -> int:
     """The scan command's exit code.  A UsageError is raised before anything is scanned or written."""
     from iacguard import config as config_file
+    from iacguard.discover import repository_root
 
     paths = flags.paths or [Path(".")]
     try:
-        found = config_file.find(paths[0])
+        found = config_file.find(paths[0], flags.config, repository_root(paths[0]))
     except config_file.ConfigError as exc:
         print(f"iacguard: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -157,6 +169,9 @@ def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         specs = [s._replace(path=output) if s.path is None else s for s in specs]
     if len([s for s in specs if s.path is None]) > 1:
         raise UsageError("only one format can go to standard output; use FORMAT=PATH for the others", "--format")
+    for target, hint in [*((s.path, "--format") for s in specs), (create_baseline, "--create-baseline")]:
+        if target is not None and target.is_dir():
+            raise UsageError(f"{target} is a directory; give the name of a file to write", hint)
     for name, hint in (("var_files", "--var-file"), ("parameters_files", "--parameters-file")):
         for path in settings[name]:
             if not Path(path).is_file():
@@ -178,6 +193,8 @@ def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         limits=limits,
         honour_suppressions=not settings["no_suppressions"],
         use_cache=use_cache,
+        exclude=tuple(settings["exclude"]),
+        gitignore=not settings["no_gitignore"],
     )
     return ScanPlan(paths, options, specs, settings, known, create_baseline)
 
@@ -202,15 +219,18 @@ def execute(plan: ScanPlan) -> int:
         from iacguard import baseline as baseline_file
 
         result = result._replace(findings=tuple(baseline_file.apply(result.findings, plan.known,
-                                                                    Path(settings["baseline"]))))
+                                                                    Path(settings["baseline"]), result.root)))
     if plan.create_baseline is not None:
         from iacguard import baseline as baseline_file
 
-        count = baseline_file.write(plan.create_baseline, result.findings)
+        plan.create_baseline.parent.mkdir(parents=True, exist_ok=True)
+        count = baseline_file.write(plan.create_baseline, result.findings, result.root)
         print(f"iacguard: wrote {count} finding(s) to {plan.create_baseline}", file=sys.stderr)
     for spec in plan.specs:
         write_report(spec, result, quiet=settings["quiet"], no_color=settings["no_color"])
     verdicts = {f.verdict for f in result.findings if not f.suppressed}
+    if settings["exit_zero"]:
+        verdicts = set()  # a report-only step: findings never fail it, unreadable input still does
     if "fail" in verdicts or (settings["strict"] and "warn" in verdicts):
         return EXIT_FAIL
     if result.errors:
@@ -221,7 +241,8 @@ def execute(plan: ScanPlan) -> int:
 def show_config(found: Config, settings: dict[str, Any]) -> None:
     import json
 
-    print(json.dumps({"config_file": str(found.source) if found.source else None, "settings": settings}, indent=2))
+    print(json.dumps({"config_file": str(found.source) if found.source else None,
+                      "config_files": [str(p) for p in found.sources], "settings": settings}, indent=2))
 
 
 def console(stream: Any, no_color: bool) -> Any:
@@ -261,6 +282,8 @@ class _progress:
 
 
 def write_report(spec: OutputSpec, result: ScanResult, *, quiet: bool, no_color: bool) -> None:
+    if spec.path is not None:
+        spec.path.parent.mkdir(parents=True, exist_ok=True)  # `-f sarif=reports/x.sarif` on a fresh checkout
     if spec.format == "text":
         from iacguard.reporters.text import render_text
 
@@ -291,6 +314,10 @@ def render(fmt: str, result: ScanResult, *, pretty: bool = True) -> str:
         from iacguard.reporters.junit import render_junit
 
         return render_junit(result)
+    if fmt == "gitlab":
+        from iacguard.reporters.gitlab import render_gitlab
+
+        return render_gitlab(result)
     from iacguard.reporters.github import render_github
 
     return render_github(result)

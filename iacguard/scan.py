@@ -219,9 +219,18 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
     paths = list(paths)
     if not options.boundaries:
         options = options._replace(boundaries=tuple(discover.repository_root(p) for p in paths))
+    from iacguard.ignore import LeftOut, excluded
+
+    left_out = LeftOut(options.exclude, options.boundaries if options.gitignore else ())
+    named_out = [p for p in paths if excluded(str(p), options.exclude)]  # --exclude covers named paths too
+    for named in named_out:
+        pattern = excluded(str(named), options.exclude) or ""
+        left_out.counts[pattern] = left_out.counts.get(pattern, 0) + 1
+    paths = [p for p in paths if p not in named_out]
     changed_tf = [p for p in paths if p.is_file() and (discover.is_terraform_file(p) or
                                                        p.name.endswith((".tfvars", ".tfvars.json")))]
-    found = discover.walk([p for p in paths if p not in changed_tf], options.boundaries)
+    found = discover.walk([p for p in paths if p not in changed_tf], options.boundaries,
+                          left_out if left_out.patterns or left_out.gitignores else None)
     tf_dirs, data_files, tfvars = found.terraform, found.data_files, found.tfvars
     errors = [e._replace(file=display_path(e.file)) for e in found.errors]
     units: list[Unit] = []
@@ -248,6 +257,8 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
             units.append(loaded)
     findings: list[Finding] = []
     notes = [Note(display_path(left.path), left.why, display_path(left.path)) for left in found.skipped]
+    notes += [Note(".", f"exclude {_shown_pattern(pattern)} left out {count} path(s)")
+              for pattern, count in left_out.counts.items()]
     for unit in units:
         errors.extend(e for e in unit.errors if e not in errors)
         notes.extend(unit.notes)
@@ -263,7 +274,25 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
     # Names from the input (labels, sources, paths) can be any length: messages stay readable.
     errors = [e._replace(message=shorten(e.message, MESSAGE_LIMIT)) for e in errors]
     notes = [n._replace(message=shorten(n.message, MESSAGE_LIMIT)) for n in notes]
-    return ScanResult(tuple(units), tuple(findings), tuple(errors), tuple(notes), files)
+    root = str(options.boundaries[0]) if options.boundaries else os.getcwd()
+    return ScanResult(tuple(units), tuple(findings), tuple(errors), tuple(notes), files, root)
 
 
 MESSAGE_LIMIT = 1000
+
+
+def _shown_pattern(pattern: str) -> str:
+    return repr(display_path(pattern) if os.path.isabs(pattern) else pattern)
+
+
+class _CallableModule(type(sys)):  # type: ignore[misc]
+    """Python binds this module to the name `iacguard.scan` when it is imported, over the public
+    function of that name (iacguard/api.py): calling it still runs the public function."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ScanResult:
+        from iacguard.api import scan as public_scan
+
+        return public_scan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -17,7 +18,9 @@ class Summary(NamedTuple):
     fail: int  # not counting suppressed findings: those never fail the build
     warn: int
     errors: int
-    suppressed: int
+    suppressed: int  # inline suppressions and baseline entries together
+    baselined: int = 0  # of those, the findings the baseline holds
+    nothing_scanned: bool = False  # no infrastructure file was found at all
 
 
 def _unique(items: list[T]) -> list[T]:
@@ -55,7 +58,25 @@ def summarize(result: ScanResult) -> Summary:
         warn=sum(f.verdict == "warn" for f in active),
         errors=len(all_errors(result)),
         suppressed=sum(f.suppressed and f.verdict != "pass" for f in result.findings),
+        baselined=sum(f.baselined and f.verdict != "pass" for f in result.findings),
+        nothing_scanned=result.files == 0 and not result.units,
     )
+
+
+def repository_path(file: str, root: str) -> str | None:
+    """A path as shown (relative to the working directory) relative to the repository root,
+    '/'-separated; None when it lies outside the root (or no root is known)."""
+    if not root:
+        return None
+    full = os.path.abspath(file)
+    if full != root and not full.startswith(os.path.join(root, "")):
+        return None
+    return os.path.relpath(full, root).replace(os.sep, "/")
+
+
+def repository_unit(finding_unit: str, root: str) -> str:
+    """A unit's name relative to the repository root (as SARIF and baselines identify it)."""
+    return repository_path(finding_unit, root) or finding_unit.replace(os.sep, "/")
 
 
 def user_label(finding: Finding) -> str:

@@ -4,8 +4,10 @@ One run; one result per fail or warn finding (fail is ``error``, warn is
 ``warning``), located at the user's first counted key, with a related location
 per key.  ``partialFingerprints`` hash rule, unit and user only, so inserting
 lines above a key does not open a new alert (Checkov's unstable fingerprints are
-a known complaint).  URIs are relative to ``%SRCROOT%``, the directory iacguard
-ran in.  Errors and notes become tool execution notifications.
+a known complaint).  URIs, units and fingerprints are relative to ``%SRCROOT%``, the
+repository root (the git work tree of the scan root; the scan root outside git),
+whatever directory iacguard ran in, so a step with ``working-directory:`` attaches
+the same alerts to the same files.  Errors and notes become tool execution notifications.
 
 Rule metadata comes from the catalogue as dicts (``catalogue.rule_as_dict``, or a
 flat ``id, title, severity, rationale, remediation, references`` dict); every rule
@@ -16,13 +18,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from iacguard.model import Finding, ScanResult
-from iacguard.reporters.common import all_errors, all_notes, map_strings, raw_bytes, readable, reported, user_label
+from iacguard.reporters.common import (
+    all_errors,
+    all_notes,
+    map_strings,
+    raw_bytes,
+    readable,
+    reported,
+    repository_path,
+    repository_unit,
+    summarize,
+    user_label,
+)
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -195,33 +209,30 @@ def _descriptors(rules: list[dict[str, Any]], findings: list[Finding]) -> list[d
 # --- locations ---------------------------------------------------------------------
 
 
-def _artifact(file: str) -> dict[str, Any]:
-    path = file.replace("\\", "/")
-    if PurePosixPath(path).is_absolute() or re.match(r"^[A-Za-z]:/", path):
-        try:
-            path = Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
-        except ValueError:
-            return {"uri": Path(file).resolve().as_uri()}  # outside the source root: absolute URI
-    while path.startswith("./"):
-        path = path[2:]
+def _artifact(file: str, root: str) -> dict[str, Any]:
+    inside = repository_path(file, root or os.getcwd())  # no root known (a result built by hand): here
+    if inside is None:
+        return {"uri": Path(file).resolve().as_uri()}  # outside the repository: absolute URI
     # The file name's own bytes, percent-encoded (a name that is not UTF-8 is still its file).
-    return {"uri": quote(raw_bytes(path), safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": quote(raw_bytes(inside), safe="/"), "uriBaseId": SRCROOT}
 
 
-def _physical(file: str, line: int | None) -> dict[str, Any]:
+def _physical(file: str, line: int | None, root: str = "") -> dict[str, Any]:
     # GitHub refuses startLine 0 and the schema requires >= 1: line 1 when it is not known.
-    return {"artifactLocation": _artifact(file), "region": {"startLine": max(line or 1, 1)}}
+    return {"artifactLocation": _artifact(file, root), "region": {"startLine": max(line or 1, 1)}}
 
 
-def fingerprint(finding: Finding) -> str:
-    """Rule + unit + user (case-insensitive name, else its reference): stable when lines move."""
+def fingerprint(finding: Finding, root: str = "") -> str:
+    """Rule + unit (relative to the repository root) + user (case-insensitive name, else its
+    reference): stable when lines move and whatever directory iacguard ran in."""
     who = f"name:{finding.user.lower()}" if finding.user is not None else f"ref:{finding.user_ref or '?'}"
-    text = "\0".join((finding.rule_id, finding.unit, who))
-    return hashlib.sha256(raw_bytes(text)).hexdigest()
+    unit = repository_unit(finding.unit, root)
+    return hashlib.sha256(raw_bytes("\0".join((finding.rule_id, unit, who)))).hexdigest()
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
-    text = f"{finding.message} [unit {finding.unit}]"
+def _result(finding: Finding, rule_index: int, root: str = "") -> dict[str, Any]:
+    unit = repository_unit(finding.unit, root)
+    text = f"{finding.message} [unit {unit}]"
     if finding.suppression and not finding.suppressed:
         text += f" (suppression not honoured: {finding.suppression})"
     result: dict[str, Any] = {
@@ -229,25 +240,25 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleIndex": rule_index,
         "level": "error" if finding.verdict == "fail" else "warning",
         "message": {"text": text},
-        "locations": [{"physicalLocation": _physical(finding.location.file, finding.location.line)}],
+        "locations": [{"physicalLocation": _physical(finding.location.file, finding.location.line, root)}],
         "relatedLocations": [
             {
                 "id": i,
-                "physicalLocation": _physical(key.file, key.line),
+                "physicalLocation": _physical(key.file, key.line, root),
                 "message": {"text": f"{key.address}: {key.status} ({key.reason})" if key.reason
                             else f"{key.address}: {key.status}"},
             }
             for i, key in enumerate(finding.keys, 1)
         ],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding, root)},
         "properties": {
-            "unit": finding.unit,
+            "unit": unit,
             "user": user_label(finding),
             "activeKeys": {"min": finding.active_min, "max": finding.active_max},
         },
     }
     if finding.suppressed:
-        suppression: dict[str, Any] = {"kind": "inSource"}
+        suppression: dict[str, Any] = {"kind": "external" if finding.baselined else "inSource"}
         if finding.suppression:
             suppression["justification"] = finding.suppression
         result["suppressions"] = [suppression]
@@ -258,11 +269,11 @@ def _notifications(result: ScanResult) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for error in all_errors(result):
         out.append({"level": "error", "message": {"text": error.message},
-                    "locations": [{"physicalLocation": _physical(error.file, error.line)}]})
+                    "locations": [{"physicalLocation": _physical(error.file, error.line, result.root)}]})
     for note in all_notes(result):
         item: dict[str, Any] = {"level": "note", "message": {"text": f"{note.unit}: {note.message}"}}
         if note.file is not None:
-            item["locations"] = [{"physicalLocation": _physical(note.file, note.line)}]
+            item["locations"] = [{"physicalLocation": _physical(note.file, note.line, result.root)}]
         out.append(item)
     return out
 
@@ -275,13 +286,15 @@ def to_dict(result: ScanResult, version: str, rules: list[dict[str, Any]] | None
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "iacguard", "version": version, "semanticVersion": version,
                             "rules": descriptors}},
-        "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().resolve().as_uri().rstrip("/") + "/"}},
+        "originalUriBaseIds": {SRCROOT: {"uri": Path(result.root or Path.cwd()).resolve().as_uri().rstrip("/") + "/"}},
         "invocations": [
             # Unreadable input means exit 2: the run did not succeed as a whole.
             {"executionSuccessful": not errors, "toolExecutionNotifications": _notifications(result)}
         ],
-        "results": [_result(f, index[f.rule_id]) for f in findings],
+        "results": [_result(f, index[f.rule_id], result.root) for f in findings],
         "columnKind": "unicodeCodePoints",
+        # What the baseline and suppressions hide, so no consumer has to count it from the results.
+        "properties": {"summary": summarize(result)._asdict()},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

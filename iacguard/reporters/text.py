@@ -118,7 +118,11 @@ def _summary_line(summary: Summary) -> Text:
     line.append(", ")
     line.append(_plural(summary.errors, "error"), style="bold red" if summary.errors else "green")
     if summary.suppressed:
-        line.append(f" ({summary.suppressed} suppressed)", style="dim")
+        baselined = f": {summary.baselined} in the baseline" if summary.baselined else ""
+        line.append(f" ({summary.suppressed} suppressed{baselined})", style="dim")
+    if summary.nothing_scanned:
+        line.append(" — nothing scanned: no Terraform, CloudFormation, plan or state file under the paths given",
+                    style="bold yellow")
     return line
 
 

@@ -27,7 +27,7 @@ def test_summary_counts_passes_as_users_and_leaves_suppressed_out_of_fail(result
     doc = json.loads(render_json(result, "1.2.3"))
     assert doc["version"] == "1.2.3"
     assert doc["summary"] == {"units": 2, "files": 4, "users": 5, "fail": 1, "warn": 1, "errors": 1,
-                              "suppressed": 1}
+                              "suppressed": 1, "baselined": 0, "nothing_scanned": False}
 
 
 def test_findings_hold_fail_and_warn_only_with_every_value(result: ScanResult) -> None:

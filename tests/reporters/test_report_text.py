@@ -69,7 +69,9 @@ def test_colour_output_prints_brackets_literally(result: ScanResult) -> None:
 
 
 def test_empty_scan_prints_just_the_summary(empty: ScanResult) -> None:
-    assert _render(empty) == "0 units, 0 files, 0 users: 0 fail, 0 warn, 0 errors\n"
+    # nothing was found to scan: the summary says so (an empty directory is no proof of safety)
+    assert _render(empty) == ("0 units, 0 files, 0 users: 0 fail, 0 warn, 0 errors — nothing scanned: no Terraform, "
+                              "CloudFormation, plan or state file under the paths given\n")
 
 
 def test_a_finding_with_many_keys_shows_twenty_in_counting_order_and_says_how_many_more(result: ScanResult) -> None:

@@ -52,7 +52,7 @@ def test_json_of_check_output_is_valid_and_counts(scanned: ScanResult) -> None:
     doc = json.loads(render_json(scanned, "0"))
     Draft202012Validator(load_schema()).validate(doc)
     assert doc["summary"] == {"units": 1, "files": 1, "users": 3, "fail": 1, "warn": 1, "errors": 0,
-                              "suppressed": 0}
+                              "suppressed": 0, "baselined": 0, "nothing_scanned": False}
     warn = next(f for f in doc["findings"] if f["verdict"] == "warn")
     assert warn["user"] is None and warn["user_ref"] == "var.ci_user" and warn["active_keys"]["max"] is None
 
