@@ -83,6 +83,9 @@ def scan(
         "--limit", metavar="NAME=N",
         help=f"Change a bound that keeps every input finite: {', '.join(LIMIT_NAMES)} "
              "(defaults in the README). Repeat for several.")] = None,
+    pin_defaults: Annotated[bool | None, typer.Option(
+        "--pin-defaults", help="Deployments use exactly the defaults of variables and parameters: "
+                               "other admissible values are not tried (no warn from them).")] = None,
 ) -> None:
     """Check IAM users for more than one active access key.
 
@@ -107,7 +110,8 @@ def scan(
       iacguard scan . --baseline .iacguard-baseline.json
     """
     flags = run.ScanFlags(paths, output_format, output, var_file, var, parameter, parameters_file, tf_dir, strict,
-                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit)
+                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit,
+                          pin_defaults)
     try:
         code = run.command(flags)
     except run.UsageError as exc:

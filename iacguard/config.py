@@ -27,6 +27,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "no_suppressions": (bool, "ignore inline suppressions"),
     "baseline": (str, "baseline file: only new findings fail"),
     "limits": (dict, "bounds on expansion and size, NAME = N"),
+    "pin_defaults": (bool, "deployments use exactly the defaults of inputs (no other admissible value is tried)"),
 }
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from iacguard import __version__
 
 _FLAGS = {"--no-cache": "no_cache", "--quiet": "quiet", "-q": "quiet", "--no-color": "no_color",
-          "--strict": "strict", "--no-suppressions": "no_suppressions"}
+          "--strict": "strict", "--no-suppressions": "no_suppressions",
+          "--pin-defaults": "pin_defaults"}
 _VALUED = {"--format": "output_format", "-f": "output_format", "--output": "output", "-o": "output"}
 
 

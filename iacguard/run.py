@@ -52,6 +52,7 @@ class ScanFlags(NamedTuple):
     quiet: bool | None = None
     no_color: bool | None = None
     limit: list[str] | None = None
+    pin_defaults: bool | None = None
 
 
 class OutputSpec(NamedTuple):
@@ -114,6 +115,7 @@ def settings_of(flags: ScanFlags, found: Config) -> dict[str, Any]:
         else cfg.get("parameters_files", []),
         "tf_dir": str(flags.tf_dir) if flags.tf_dir else cfg.get("tf_dir"),
         "no_suppressions": bool(pick(flags.no_suppressions, "no_suppressions", False)),
+        "pin_defaults": bool(pick(flags.pin_defaults, "pin_defaults", False)),
         "baseline": str(flags.baseline) if flags.baseline else cfg.get("baseline"),
         # per limit: a flag wins over the config file, the others keep theirs
         "limits": {**cfg.get("limits", {}),
@@ -175,6 +177,7 @@ def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         limits=limits,
         honour_suppressions=not settings["no_suppressions"],
         use_cache=use_cache,
+        pin_defaults=settings["pin_defaults"],
     )
     return ScanPlan(paths, options, specs, settings, known, create_baseline)
 

@@ -487,7 +487,7 @@ class ModuleInstance:
             tracker.trace = None
             reason = ", ".join(part for part in (how, status_how, *trace[:4]) if part)
             keys.append(AccessKey(address, user, status, _times(count, multiplier), location, reason,
-                                  suppressions=suppressions))
+                                  suppressions=suppressions, user_open=self._open_user(decl, bindings)))
         return keys
 
     def _user_suppressions(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Suppression, ...]:
@@ -513,6 +513,15 @@ class ModuleInstance:
             self.ctx.tracker.consume(value)
             return UserId(None, _user_resource(value.ref) if value.ref else self._user_ref(attr.expr))
         return UserId(None, self._user_ref(attr.expr))
+
+    def _open_user(self, decl: Decl, bindings: dict[str, Any]) -> str | None:
+        """The root input a key's user is, as it is, when it has no value (`user = var.u`): it may be any user."""
+        attr = decl.block.attrs.get("user")
+        value = self.evaluate(attr.expr, bindings) if attr is not None else None
+        if isinstance(value, Unknown) and value.ref is not None and value.ref.startswith("var.") \
+                and value.symbols == frozenset([value.ref]):
+            return value.ref
+        return None
 
     def _user_ref(self, expr: Any) -> str:
         """The expression as written, naming the user resource the way a known reference does
