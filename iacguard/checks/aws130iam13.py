@@ -85,10 +85,19 @@ def _describe_keys(keys: Iterable[AccessKey]) -> str:
 _KEYS_LISTED = 5
 
 
-def _user_label(user: UserId) -> str:
+_TF_USER_RESOURCE = re.compile(r"^(?:module\.[^.]+\.)*(?:data\.)?aws_iam_user\.[\w-]+(?:\[[^\]]*\])?$")
+_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def _user_label(user: UserId, kind: str = "terraform") -> str:
     if user.name is not None:
         return f"IAM user {shorten(repr(user.name))}"
-    return f"the user given by {shorten(str(user.ref))}"
+    ref = str(user.ref)
+    if kind.startswith("terraform") and _TF_USER_RESOURCE.match(ref):
+        return f"user {shorten(ref)} (name known after apply)"
+    if kind == "cloudformation" and _LOGICAL_ID.match(ref):
+        return f"user {shorten(ref)} (name known at deployment)"
+    return f"the user given by {shorten(ref)}"
 
 
 def _merge_keys(tallies: Iterable[_Tally]) -> tuple[AccessKey, ...]:
@@ -167,7 +176,8 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
         if not keys:
             continue  # the user has keys only in scenarios other than the given one
         group_tallies = [(s, t) for s, t in tallies if verdict != "fail" or s.deployment == failing]
-        message = _message(verdict, user, keys, low, high, group_tallies, others, failing or "")
+        message = _message(verdict, _user_label(user, unit.kind), keys, low, high, group_tallies, others,
+                           failing or "")
         suppressed, suppression = False, None
         if honour_suppressions and verdict != "pass":
             decision = decide((s for k in keys for s in k.suppressions), RULE_ID, today)
@@ -200,7 +210,7 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
 
 def _message(
     verdict: str,
-    user: UserId,
+    label: str,
     keys: tuple[AccessKey, ...],
     low: int,
     high: float,
@@ -208,7 +218,6 @@ def _message(
     others: list[tuple[Scenario, _Tally]],
     deployment: str,
 ) -> str:
-    label = _user_label(user)
     if verdict == "pass":
         return f"{label} has at most {_fmt_max(high)} active access key(s)"
     counted = [k for k in keys if k.status != "Inactive"]

@@ -375,10 +375,14 @@ class _KeyBuilder:
             if isinstance(resolved, str):
                 # plain str: cfn-lint's decoded strings carry marks and do not pickle (cache, workers)
                 user = UserId(str(resolved), str(target) if target is not None else None)
+            elif isinstance(resolved, Unresolved) and target is not None:
+                # A user resource whose name is known only at deployment is that resource, by its logical id.
+                user = UserId(None, str(target))
+                if resolved.expr != target:
+                    reasons.append(f"user {target}, named by {resolved.expr} at deployment")
             elif isinstance(resolved, Unresolved):
                 user = UserId(None, resolved.expr)
-                if resolved.expr != target:  # an unnamed user resource is known by its logical id
-                    reasons.append(f"user from {resolved.expr}, not known before deployment")
+                reasons.append(f"user from {resolved.expr}, not known before deployment")
             else:
                 user = UserId(None, f"{address}/Properties/UserName")
 

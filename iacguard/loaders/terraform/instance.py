@@ -409,7 +409,7 @@ class ModuleInstance:
             child = self._child(config, name, decl, f"module.{name}[*]", bindings, key_path)
             reason = f"module.{name} instance count unknown: {instances.reason_text()}"
             return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
-                    for k in child.access_keys(_times(multiplier, KeyCount(0, None)))]
+                    for k in child.access_keys(_times(multiplier, _bounded_count(instances)))]
         if isinstance(instances, _Many):
             reason, many = instances.reason, KeyCount(instances.size, instances.size)
             return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
@@ -451,8 +451,12 @@ class ModuleInstance:
         elif isinstance(expansion, Unknown):
             unknown = Unknown(expansion.reasons, expansion.symbols)
             attr = "count" if "count" in decl.block.attrs else "for_each"
+            bounded = _bounded_count(expansion)
+            how = f"{attr} unknown: {expansion.reason_text()}"
+            if bounded.max is not None:
+                how += f" (at most {bounded.max})"
             instances.append((f"{base}[*]", {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}},
-                              KeyCount(0, None), f"{attr} unknown: {expansion.reason_text()}"))
+                              bounded, how))
         else:
             kind, value = expansion
             if kind == "count":
@@ -540,6 +544,15 @@ class ModuleInstance:
             written = written[3:-2]
         match = _PER_INSTANCE_USER.match(written)
         binding = "count" if "count" in decl.block.attrs else "each"
+        if binding == "each" and "for_each" in decl.block.attrs:
+            collection = render(decl.block.attrs["for_each"].expr)
+            # for_each = aws_iam_user.X with user = each.value.name: instance k of the key, user k.
+            over_users = re.match(r"^((?:data\.)?aws_iam_user\.[\w-]+)$", collection)
+            if over_users and re.match(r"^each\.value\.(?:name|id|unique_id|arn|user_name)$", written):
+                return f"{self.prefix}{over_users.group(1)}[each.key]"
+            # user = each.key: the keys of a for_each are distinct, so each names another user.
+            if written == "each.key":
+                return f"{self.prefix}{shorten(collection)}[each.key]"
         if match is None or not match.group(2).startswith(binding):
             return None
         return f"{self.prefix}{match.group(1)}[{match.group(2)}]"
@@ -558,6 +571,16 @@ class ModuleInstance:
             literal = isinstance(attr.expr, s.Lit)
             return value, f'status = "{value}"' if literal else f'status = {render(attr.expr)} = "{value}"'
         return "Unknown", f"status = {_show(value)} is not Active or Inactive"
+
+
+def _bounded_count(count: Unknown) -> KeyCount:
+    """Instances of an unknown count: what its bounds allow (`enabled ? 1 : 0`: 0 or 1), else any number."""
+    import math
+
+    if count.bounds is None or not math.isfinite(count.bounds[1]):
+        return KeyCount(0, None)
+    low, high = count.bounds
+    return KeyCount(max(0, math.ceil(low)) if math.isfinite(low) else 0, max(0, math.floor(high)))
 
 
 def _user_resource(ref: str) -> str:
