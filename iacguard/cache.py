@@ -95,7 +95,11 @@ class ResultCache:
     def key(*parts: Any) -> str:
         import hashlib
 
-        text = "\0".join(repr(p) for p in (__version__, os.getcwd(), *parts))
+        from iacguard.model import AccessKey, Scenario, Unit
+
+        # The model's shape is part of the key: a unit cached before a field was added must not come back.
+        shape = (Unit._fields, Scenario._fields, AccessKey._fields)
+        text = "\0".join(repr(p) for p in (__version__, shape, os.getcwd(), *parts))
         return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()
 
     def get(self, key: str) -> Unit | None:

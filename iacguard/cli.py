@@ -99,6 +99,9 @@ def scan(
         "--no-gitignore", help="Also scan untracked files that .gitignore leaves out.")] = False,
     exit_zero: Annotated[bool, typer.Option(
         "--exit-zero", help="Findings never fail (exit 0); input that cannot be read still exits 2.")] = False,
+    pin_defaults: Annotated[bool | None, typer.Option(
+        "--pin-defaults", help="Deployments use exactly the defaults of variables and parameters: "
+                               "other admissible values are not tried (no warn from them).")] = None,
 ) -> None:
     """Check IAM users for more than one active access key.
 
@@ -125,7 +128,8 @@ def scan(
     flags = run.ScanFlags(paths, output_format, output, var_file, var, parameter, parameters_file, tf_dir, strict,
                           no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit,
                           account=_account_options(profile, region, stack_name) if account else None,
-                          config=config, exclude=exclude, no_gitignore=no_gitignore, exit_zero=exit_zero)
+                          config=config, exclude=exclude, no_gitignore=no_gitignore, exit_zero=exit_zero,
+                          pin_defaults=pin_defaults)
     if not account and (stack_name or profile or region):
         raise typer.BadParameter("--stack-name, --profile and --region go with --account", param_hint="--account")
     try:

@@ -42,6 +42,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "limits": (dict, "bounds on expansion and size, NAME = N"),
     "exclude": (list, "globs of paths not to scan"),
     "no_gitignore": (bool, "scan what .gitignore leaves out too"),
+    "pin_defaults": (bool, "deployments use exactly the defaults of inputs (no other admissible value is tried)"),
 }
 _TABLES = ("vars", "parameters", "limits")
 

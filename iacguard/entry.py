@@ -19,7 +19,7 @@ from iacguard import __version__
 
 _FLAGS = {"--no-cache": "no_cache", "--quiet": "quiet", "-q": "quiet", "--no-color": "no_color",
           "--strict": "strict", "--no-suppressions": "no_suppressions", "--no-gitignore": "no_gitignore",
-          "--exit-zero": "exit_zero"}
+          "--exit-zero": "exit_zero", "--pin-defaults": "pin_defaults"}
 _VALUED = {"--format": "output_format", "-f": "output_format", "--output": "output", "-o": "output",
            "--exclude": "exclude", "--config": "config"}
 

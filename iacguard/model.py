@@ -67,12 +67,21 @@ class AccessKey(NamedTuple):
     reason: str  # why it counts (or why it is unknown), for people
     user_location: Location | None = None  # where the user resource is declared
     suppressions: tuple[Suppression, ...] = ()
+    # The user is a deployment input with no value in this scenario (`user = var.u`): it may name any
+    # user of the unit, so it counts as a possible key of each (the input's name, for messages).
+    user_open: str | None = None
 
 
 class Scenario(NamedTuple):
     description: str  # "" for the single scenario of fully known input
     keys: tuple[AccessKey, ...]
     given: bool = True  # the scenario follows from the values as given (defaults, tfvars, flags)
+    # A declared deployment (envs/prod.tfvars, a samconfig environment): "" for the inputs as given.
+    # Each deployment is decided on its own: a fail under one is a fail that names it.
+    deployment: str = ""
+    # Another admissible value of a deployment input that is only at its default (a default is not a
+    # deployment): such a scenario can make a warn, never a fail.
+    alternative: bool = False
 
 
 class Note(NamedTuple):

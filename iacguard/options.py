@@ -59,6 +59,9 @@ class ScanOptions(NamedTuple):
     limits: Limits = Limits()
     honour_suppressions: bool = True  # --no-suppressions (audits) sets it False
     use_cache: bool = True  # --no-cache: compute every unit afresh
+    # --pin-defaults: every default of a deployment input is what deploys (no other admissible value
+    # is tried), for teams that deploy exactly the defaults.
+    pin_defaults: bool = False
     # Where reading may go: the git work tree of each scan path, or the path itself outside git.
     # Filled by the scan; a module source outside every boundary is reported, not followed.
     boundaries: tuple[Path, ...] = ()

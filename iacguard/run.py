@@ -58,6 +58,7 @@ class ScanFlags(NamedTuple):
     exclude: list[str] | None = None
     no_gitignore: bool = False
     exit_zero: bool = False  # findings never fail; unreadable input still exits 2
+    pin_defaults: bool | None = None
 
 
 class OutputSpec(NamedTuple):
@@ -123,6 +124,7 @@ def settings_of(flags: ScanFlags, found: Config) -> dict[str, Any]:
         else cfg.get("parameters_files", []),
         "tf_dir": str(flags.tf_dir) if flags.tf_dir else cfg.get("tf_dir"),
         "no_suppressions": bool(pick(flags.no_suppressions, "no_suppressions", False)),
+        "pin_defaults": bool(pick(flags.pin_defaults, "pin_defaults", False)),
         "baseline": str(flags.baseline) if flags.baseline else cfg.get("baseline"),
         # per limit: a flag wins over the config file, the others keep theirs
         "limits": {**cfg.get("limits", {}),
@@ -195,6 +197,7 @@ def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         use_cache=use_cache,
         exclude=tuple(settings["exclude"]),
         gitignore=not settings["no_gitignore"],
+        pin_defaults=settings["pin_defaults"],
     )
     return ScanPlan(paths, options, specs, settings, known, create_baseline)
 

@@ -184,11 +184,12 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
     cached = results.get(key)
     if cached is not None:
         return cached
-    from iacguard.loaders import cloudformation
+    from iacguard.loaders import cloudformation, samconfig
 
-    loaded = cloudformation.template_from_bytes(raw, display, options)
+    loaded = cloudformation.template_from_bytes(raw, display, options, path)
     if isinstance(loaded, Unit):
-        results.put(key, fingerprint([path.absolute(), *options.parameters_files], []), loaded)
+        sam = [path.parent.absolute() / n for n in samconfig.NAMES]  # one added later recomputes the unit
+        results.put(key, fingerprint([path.absolute(), *options.parameters_files, *sam], []), loaded)
     return loaded
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-from iacguard.model import MAX_SHOWN, AccessKey, Finding, KeyReport, Scenario, Unit, UserId, shorten
+from iacguard.model import MAX_SHOWN, AccessKey, Finding, KeyCount, KeyReport, Scenario, Unit, UserId, shorten
 from iacguard.suppressions import decide
 
 RULE_ID = "AWS130IAM13"
@@ -51,6 +51,15 @@ def _by_user(scenario: Scenario) -> dict[str, list[AccessKey]]:
     users: dict[str, list[AccessKey]] = {}
     for key in scenario.keys:
         users.setdefault(key.user.key, []).append(key)
+    # A key whose user is an input without a value may belong to any named user of the unit.
+    open_keys = [k for k in scenario.keys if k.user_open and k.user.name is None]
+    for user_key, keys in users.items():
+        if not user_key.startswith("name:") or not open_keys:
+            continue
+        name = keys[0].user.name
+        keys.extend(k._replace(instances=KeyCount(0, k.instances.max),
+                               reason=f"{k.reason + '; ' if k.reason else ''}its user {k.user_open} may be {name!r}")
+                    for k in open_keys)
     return users
 
 
@@ -76,10 +85,19 @@ def _describe_keys(keys: Iterable[AccessKey]) -> str:
 _KEYS_LISTED = 5
 
 
-def _user_label(user: UserId) -> str:
+_TF_USER_RESOURCE = re.compile(r"^(?:module\.[^.]+\.)*(?:data\.)?aws_iam_user\.[\w-]+(?:\[[^\]]*\])?$")
+_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def _user_label(user: UserId, kind: str = "terraform") -> str:
     if user.name is not None:
         return f"IAM user {shorten(repr(user.name))}"
-    return f"the user given by {shorten(str(user.ref))}"
+    ref = str(user.ref)
+    if kind.startswith("terraform") and _TF_USER_RESOURCE.match(ref):
+        return f"user {shorten(ref)} (name known after apply)"
+    if kind == "cloudformation" and _LOGICAL_ID.match(ref):
+        return f"user {shorten(ref)} (name known at deployment)"
+    return f"the user given by {shorten(ref)}"
 
 
 def _merge_keys(tallies: Iterable[_Tally]) -> tuple[AccessKey, ...]:
@@ -99,11 +117,26 @@ def _fmt_max(value: float) -> str:
     return "unbounded" if value == float("inf") else str(int(value))
 
 
+def _deciding(unit: Unit) -> dict[str, list[Scenario]]:
+    """Per deployment ("" for the inputs as given), the scenarios that decide a fail: the given one, or
+    when inputs without a value were enumerated, all of them (a fail must hold in every one)."""
+    groups: dict[str, list[Scenario]] = {}
+    for scenario in unit.scenarios:
+        if not scenario.alternative:
+            groups.setdefault(scenario.deployment, []).append(scenario)
+    for name, scenarios in groups.items():
+        given = [s for s in scenarios if s.given]
+        groups[name] = given[:1] if given else scenarios
+    return groups
+
+
 def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date | None = None) -> list[Finding]:
     """Every user of the unit with its verdict (pass included)."""
-    given = [s for s in unit.scenarios if s.given]
-    deciding = given[:1] if given else list(unit.scenarios)
+    groups = _deciding(unit)
+    deciding = [s for scenarios in groups.values() for s in scenarios]
+    alternatives = [s for s in unit.scenarios if s.alternative]
     per_scenario = [(s, _by_user(s)) for s in deciding]
+    per_alternative = [(s, _by_user(s)) for s in alternatives]
     identities: dict[str, UserId] = {}
     for scenario in unit.scenarios:
         for key in scenario.keys:
@@ -115,22 +148,36 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
     findings = []
     for user_key, user in identities.items():
         tallies = [(s, _tally(users.get(user_key, ()))) for s, users in per_scenario]
-        low = min(t.active_min for _, t in tallies)
-        high = max(t.active_max for _, t in tallies)
+        others = [(s, _tally(users.get(user_key, ()))) for s, users in per_alternative]
+        # A fail holds in every deciding scenario of one deployment (the inputs as given, or a declared one).
+        by_group: dict[str, list[_Tally]] = {}
+        for scenario, tally in tallies:
+            by_group.setdefault(scenario.deployment, []).append(tally)
+        lows = {name: min(t.active_min for t in group) for name, group in by_group.items()}
+        failing = next((name for name, value in lows.items() if value >= 2), None)
+        low = lows[failing] if failing is not None else max(lows.values(), default=0)
+        high = max((t.active_max for _, t in tallies + others), default=0)
         verdict: Literal["fail", "warn", "pass"]
-        if low >= 2:
+        if failing is not None:
             verdict = "fail"
         elif high >= 2:
             verdict = "warn"
         else:
             verdict = "pass"
-        # A warn shows the keys of the first scenario that allows two (keys of exclusive scenarios
-        # side by side would read as more keys than any one deployment gets).
-        relevant = [t for _, t in tallies if t.active_max >= 2][:1] if verdict == "warn" else [t for _, t in tallies]
-        keys = _merge_keys(relevant or [t for _, t in tallies])
+        if verdict == "fail":
+            relevant = [t for s, t in tallies if s.deployment == failing]
+        elif verdict == "warn":
+            # The keys of the first scenario that allows two (keys of exclusive scenarios side by side
+            # would read as more keys than any one deployment gets).
+            relevant = [t for _, t in tallies + others if t.active_max >= 2][:1]
+        else:
+            relevant = [t for _, t in tallies]
+        keys = _merge_keys(relevant)
         if not keys:
             continue  # the user has keys only in scenarios other than the given one
-        message = _message(verdict, user, keys, low, high, tallies)
+        group_tallies = [(s, t) for s, t in tallies if verdict != "fail" or s.deployment == failing]
+        message = _message(verdict, _user_label(user, unit.kind), keys, low, high, group_tallies, others,
+                           failing or "")
         suppressed, suppression = False, None
         if honour_suppressions and verdict != "pass":
             decision = decide((s for k in keys for s in k.suppressions), RULE_ID, today)
@@ -163,13 +210,14 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
 
 def _message(
     verdict: str,
-    user: UserId,
+    label: str,
     keys: tuple[AccessKey, ...],
     low: int,
     high: float,
     tallies: list[tuple[Scenario, _Tally]],
+    others: list[tuple[Scenario, _Tally]],
+    deployment: str,
 ) -> str:
-    label = _user_label(user)
     if verdict == "pass":
         return f"{label} has at most {_fmt_max(high)} active access key(s)"
     counted = [k for k in keys if k.status != "Inactive"]
@@ -177,6 +225,8 @@ def _message(
     if verdict == "fail":
         text = f"{label} gets {low} active access keys" if low == high else (
             f"{label} gets at least {low} active access keys")
+        if deployment:
+            text += f" under {deployment}"
         text += f" ({listing})"
         if len(tallies) > 1:
             text += " (in every scenario of the unknown inputs)"
@@ -185,10 +235,17 @@ def _message(
             text += (f". It would get {total} access keys in all; AWS allows at most "
                      f"{AWS_KEYS_PER_USER} per user, so the deployment would be refused")
         return text
-    scenario_texts = [s.description for s, t in tallies if t.active_max >= 2 and s.description]
+    given = [(s, t) for s, t in tallies if t.active_max >= 2]
+    if not given:
+        alternative = next(s for s, t in others if t.active_max >= 2)
+        most = max(t.active_max for _, t in others)
+        text = f"{label} may get {_fmt_max(most)} active access keys"
+        if alternative.description:
+            text += f" with {alternative.description}"
+        return text + f": a deployment may set a value other than the default ({listing})"
+    scenario_texts = [s.description for s, _ in given if s.description]
     text = (f"{label} may get {_fmt_max(high)} active access keys, depending on values not known "
             f"before apply ({listing})")
     if scenario_texts:
         text += f" (when {scenario_texts[0]})"
     return text
-

@@ -50,9 +50,13 @@ def unit_from_template(
     overrides: Mapping[str, str],
     limits: Limits | None = None,
     loops: Mapping[str, Loop] | None = None,
+    *,
+    pin_defaults: bool = False,
+    deployments: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Unit:
     """Build the Unit of one template; ``cfn`` is a cfnlint.template.Template after transform()."""
-    return unit_from_dict(cfn.template, display, overrides, limits, loops, solver=lambda: cfn.conditions)
+    return unit_from_dict(cfn.template, display, overrides, limits, loops, solver=lambda: cfn.conditions,
+                          pin_defaults=pin_defaults, deployments=deployments)
 
 
 def unit_from_dict(
@@ -62,12 +66,126 @@ def unit_from_dict(
     limits: Limits | None = None,
     loops: Mapping[str, Loop] | None = None,
     solver: Callable[[], Any] | None = None,
+    *,
+    pin_defaults: bool = False,
+    deployments: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Unit:
     """Build the Unit of a decoded template (resource keys carrying ``start_mark``, as cfn-lint's do).
 
     ``solver`` gives cfn-lint's condition solver; without one, a template whose
     keys depend on conditions without a value raises NeedsSolver before any work.
+    ``deployments`` (a samconfig environment -> its parameter overrides) are decided each on its own;
+    parameters only at their ``Default`` are tried with their other admissible values (a warn at most)
+    unless ``pin_defaults``.
     """
+    unit = _unit_under(template, display, overrides, limits, loops, solver)
+    scenarios = list(unit.scenarios)
+    notes = list(unit.notes)
+    for name, env in (deployments or {}).items():
+        deployed = _unit_under(template, display, {**env, **overrides}, limits, loops, solver)
+        scenarios += [s._replace(deployment=name) for s in deployed.scenarios]
+        notes += [n for n in deployed.notes if n not in notes]
+    if not pin_defaults:
+        for assignment, description in _alternative_values(template, overrides, limits or Limits(), notes, display):
+            other = _unit_under(template, display, {**overrides, **assignment}, limits, loops, solver)
+            scenarios += [s._replace(description=f"{description}, {s.description}" if s.description else description,
+                                     given=False, alternative=True) for s in other.scenarios]
+    return unit._replace(scenarios=tuple(scenarios), notes=tuple(notes))
+
+
+_ANOTHER_VALUE = "(another value)"
+
+
+def _alternative_values(template: Mapping[str, Any], overrides: Mapping[str, str], limits: Limits,
+                        notes: list[Note], display: str) -> list[tuple[dict[str, str], str]]:
+    """Assignments of the parameters only at their Default to other admissible values (AllowedValues, or
+    each literal they are compared with plus another value), with `Stage=production (default test)`."""
+    params = template.get("Parameters")
+    if not isinstance(params, dict):
+        return []
+    compared = _compared_literals(template.get("Conditions"))
+    defaults = parameter_values(template, {})
+    choices: dict[str, list[str]] = {}
+    for name, spec in params.items():
+        name = str(name)
+        if name in overrides or name not in defaults or not isinstance(spec, dict):
+            continue
+        allowed = spec.get("AllowedValues")
+        if name not in compared and not _steers_keys(template, name):
+            continue
+        if isinstance(allowed, list) and allowed and all(isinstance(v, (str, int, float, bool)) for v in allowed):
+            values = [str(v).lower() if isinstance(v, bool) else str(v) for v in allowed]
+        elif name in compared:
+            values = [*sorted(compared[name]), _ANOTHER_VALUE]
+        else:
+            continue
+        choices[name] = list(dict.fromkeys([defaults[name], *values]))
+    names = sorted(n for n in choices if len(choices[n]) > 1)
+    if not names:
+        return []
+    combos = 1
+    for name in names:
+        combos *= len(choices[name])
+    if combos > limits.max_scenarios:
+        notes.append(Note(display, f"parameters at their default ({', '.join(names)}) give {combos} combinations "
+                                   f"of allowed values, more than {limits.max_scenarios} (--limit scenarios): only "
+                                   "one parameter at a time is changed", display))
+        singles = [{n: v} for n in names for v in choices[n] if v != defaults[n]]
+        return [(a, _described(a, defaults)) for a in singles[:limits.max_scenarios]]
+    out = []
+    for combo in itertools.product(*(choices[n] for n in names)):
+        assignment = {n: v for n, v in zip(names, combo, strict=True) if v != defaults[n]}
+        if assignment:
+            out.append((assignment, _described(assignment, defaults)))
+    return out
+
+
+def _described(assignment: Mapping[str, str], defaults: Mapping[str, str]) -> str:
+    return ", ".join(f"{n}={'any other value' if v == _ANOTHER_VALUE else v} (default {defaults[n]})"
+                     for n, v in assignment.items())
+
+
+def _compared_literals(conditions: Any) -> dict[str, set[str]]:
+    """Parameter -> the literals a condition compares it with (`Fn::Equals [!Ref Stage, production]`)."""
+    found: dict[str, set[str]] = {}
+    stack = [conditions]
+    seen = 0
+    while stack and seen < 100_000:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            equals = node.get("Fn::Equals")
+            if isinstance(equals, list) and len(equals) == 2:
+                for ref, literal in (equals, equals[::-1]):
+                    if isinstance(ref, dict) and isinstance(ref.get("Ref"), str) and \
+                            isinstance(literal, (str, int, float)) and not isinstance(literal, bool):
+                        found.setdefault(str(ref["Ref"]), set()).add(str(literal))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def _steers_keys(template: Mapping[str, Any], name: str) -> bool:
+    """Whether an access key's Status names the parameter (its AllowedValues are then tried)."""
+    resources = template.get("Resources")
+    for resource in (resources.values() if isinstance(resources, dict) else ()):
+        if isinstance(resource, dict) and resource.get("Type") == KEY_TYPE:
+            props = resource.get("Properties")
+            if isinstance(props, dict) and name in set(_refs_in(props.get("Status"))):
+                return True
+    return False
+
+
+def _unit_under(
+    template: Mapping[str, Any],
+    display: str,
+    overrides: Mapping[str, str],
+    limits: Limits | None,
+    loops: Mapping[str, Loop] | None,
+    solver: Callable[[], Any] | None,
+) -> Unit:
+    """The unit under one set of parameter values (overrides, else defaults)."""
     values = parameter_values(template, overrides)
     resources = template.get("Resources")
     resources = resources if isinstance(resources, dict) else {}
@@ -257,10 +375,14 @@ class _KeyBuilder:
             if isinstance(resolved, str):
                 # plain str: cfn-lint's decoded strings carry marks and do not pickle (cache, workers)
                 user = UserId(str(resolved), str(target) if target is not None else None)
+            elif isinstance(resolved, Unresolved) and target is not None:
+                # A user resource whose name is known only at deployment is that resource, by its logical id.
+                user = UserId(None, str(target))
+                if resolved.expr != target:
+                    reasons.append(f"user {target}, named by {resolved.expr} at deployment")
             elif isinstance(resolved, Unresolved):
                 user = UserId(None, resolved.expr)
-                if resolved.expr != target:  # an unnamed user resource is known by its logical id
-                    reasons.append(f"user from {resolved.expr}, not known before deployment")
+                reasons.append(f"user from {resolved.expr}, not known before deployment")
             else:
                 user = UserId(None, f"{address}/Properties/UserName")
 

@@ -56,10 +56,11 @@ def load_template(path: Path, display: str, options: ScanOptions) -> Unit | Scan
         raw = path.read_bytes()
     except OSError as error:
         return ScanError(display, None, f"cannot read: {error.strerror or error}")
-    return template_from_bytes(raw, display, options)
+    return template_from_bytes(raw, display, options, path)
 
 
-def template_from_bytes(raw: bytes, display: str, options: ScanOptions) -> Unit | ScanError | None:
+def template_from_bytes(raw: bytes, display: str, options: ScanOptions, path: Path | None = None
+                        ) -> Unit | ScanError | None:
     """load_template on bytes already read (the scan reads each file once, within `file_bytes`)."""
     if len(raw) > options.limits.max_template_bytes:
         # cfn-lint's decoder reads ~0.15 MB/s: a bigger file would stall the scan, and AWS refuses it anyway.
@@ -84,7 +85,16 @@ def template_from_bytes(raw: bytes, display: str, options: ScanOptions) -> Unit 
     overrides = read_parameters(options)
     if isinstance(overrides, ScanError):
         return overrides
-    return unit_from_text(text, display, overrides, options)
+    deployments: dict[str, dict[str, str]] = {}
+    if path is not None and not overrides:  # given parameters say which deployment this is
+        from iacguard.loaders import samconfig
+
+        for config in samconfig.beside(path):
+            found = samconfig.deployments(config, str(Path(display).parent / config.name))
+            if isinstance(found, ScanError):
+                return found
+            deployments.update(found)
+    return unit_from_text(text, display, overrides, options, deployments)
 
 
 def condition_size(conditions: Any) -> int:
@@ -119,14 +129,16 @@ def condition_size(conditions: Any) -> int:
 
 
 def unit_from_text(
-    text: str, display: str, overrides: Mapping[str, str], options: ScanOptions
+    text: str, display: str, overrides: Mapping[str, str], options: ScanOptions,
+    deployments: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Unit | ScanError:
     """Decode and build; also used by the cfn-lint rule when it must start from the source."""
-    unit = fast_unit(text, display, overrides, options)
-    return unit if unit is not None else cfnlint_unit(text, display, overrides, options)
+    unit = fast_unit(text, display, overrides, options, deployments)
+    return unit if unit is not None else cfnlint_unit(text, display, overrides, options, deployments)
 
 
-def fast_unit(text: str, display: str, overrides: Mapping[str, str], options: ScanOptions) -> Unit | None:
+def fast_unit(text: str, display: str, overrides: Mapping[str, str], options: ScanOptions,
+              deployments: Mapping[str, Mapping[str, str]] | None = None) -> Unit | None:
     """The Unit without cfn-lint, or None when the template needs it (cfnlint_unit then gives the same answer)."""
     template = cfn_fast.decode(text)
     if template is None:
@@ -153,12 +165,14 @@ def fast_unit(text: str, display: str, overrides: Mapping[str, str], options: Sc
     if isinstance(conditions, dict) and not all(isinstance(name, str) for name in conditions):
         return None  # cfn-lint's Template fails on such a name (YAML reads `On:` as true): its error, then
     try:
-        return plain(unit_from_dict(template, display, overrides, options.limits, loops))
+        return plain(unit_from_dict(template, display, overrides, options.limits, loops,
+                                    pin_defaults=options.pin_defaults, deployments=deployments))
     except NeedsSolver:
         return None
 
 
-def cfnlint_unit(text: str, display: str, overrides: Mapping[str, str], options: ScanOptions) -> Unit | ScanError:
+def cfnlint_unit(text: str, display: str, overrides: Mapping[str, str], options: ScanOptions,
+                 deployments: Mapping[str, Mapping[str, str]] | None = None) -> Unit | ScanError:
     """Decode with cfn-lint and build from its Template: exact errors, transforms, condition solver."""
     from cfnlint.decode import decode_str
 
@@ -169,11 +183,12 @@ def cfnlint_unit(text: str, display: str, overrides: Mapping[str, str], options:
         return ScanError(display, line, f"not a valid template: {first.message}")
     if not isinstance(template, dict):
         return ScanError(display, 1, "not a valid template: the top level is not a mapping")
-    return unit_from_decoded(template, display, overrides, options)
+    return unit_from_decoded(template, display, overrides, options, deployments)
 
 
 def unit_from_decoded(
-    template: dict[str, Any], display: str, overrides: Mapping[str, str], options: ScanOptions
+    template: dict[str, Any], display: str, overrides: Mapping[str, str], options: ScanOptions,
+    deployments: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Unit | ScanError:
     from cfnlint.template import Template
 
@@ -215,7 +230,8 @@ def unit_from_decoded(
     if matches:
         first = matches[0]
         return ScanError(display, getattr(first, "linenumber", None), first.message)
-    return plain(unit_from_template(cfn, display, overrides, options.limits, loops))
+    return plain(unit_from_template(cfn, display, overrides, options.limits, loops,
+                                    pin_defaults=options.pin_defaults, deployments=deployments))
 
 
 def read_parameters(options: ScanOptions) -> dict[str, str] | ScanError:

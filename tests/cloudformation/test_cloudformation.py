@@ -117,7 +117,11 @@ def test_conditions_with_a_value_are_decided():
 
 def test_fn_if_in_status_and_user_name_and_no_value():
     # Env defaults to dev: JackProdKey is Inactive, SwitchKey is liam's, LiamKey's Status is NoValue (Active).
-    assert verdicts("fn_if.yaml") == {"jack": "pass", "kate": "pass", "liam": "fail"}
+    # The allowed Env=prod gives jack and kate two keys: a default is not a deployment, so they warn.
+    assert verdicts("fn_if.yaml") == {"jack": "warn", "kate": "warn", "liam": "fail"}
+    assert "with Env=prod (default dev)" in finding("fn_if.yaml", "jack").message
+    pinned = ScanOptions(pin_defaults=True)
+    assert verdicts("fn_if.yaml", pinned) == {"jack": "pass", "kate": "pass", "liam": "fail"}
     prod = ScanOptions(parameters=(("Env", "prod"),))
     assert verdicts("fn_if.yaml", prod) == {"jack": "fail", "kate": "fail", "liam": "pass"}
 

@@ -16,6 +16,7 @@ from iacguard.loaders.terraform.values import (
     RefStr,
     TfSet,
     Unknown,
+    bounds_of,
     decided,
     first_unknown,
     merge_unknown,
@@ -216,7 +217,11 @@ class Evaluator:
             other = self.eval(e.other, scope)
             if _plain_equal(then, other):
                 return then
-            return merge_unknown(decided(test), then, other)
+            result = merge_unknown(decided(test), then, other)
+            low, high = bounds_of(then), bounds_of(other)
+            if low is not None and high is not None:  # `enabled ? 1 : 0` is 0 or 1, whatever decides it
+                result.bounds = (min(low[0], high[0]), max(low[1], high[1]))
+            return result
         return self.eval(e.then if _to_bool(test) else e.other, scope)
 
     def _UnaryOp(self, e: s.UnaryOp, scope: Scope) -> Any:

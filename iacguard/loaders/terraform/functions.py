@@ -24,7 +24,7 @@ from iacguard.loaders.terraform.evaluate import (
     _to_string,
     weight,
 )
-from iacguard.loaders.terraform.values import TfSet, Unknown, first_unknown, merge_unknown, type_name
+from iacguard.loaders.terraform.values import TfSet, Unknown, bounds_of, first_unknown, merge_unknown, type_name
 
 Fn = Callable[[Evaluator, list[Any]], Any]
 FUNCTIONS: dict[str, Fn] = {}
@@ -369,14 +369,28 @@ def _slice(ev: Evaluator, a: list[Any]) -> Any:
     return _seq(a[0])[int(_to_number(a[1])) : int(_to_number(a[2]))]
 
 
-@_fn("min")
+@_fn("min", strict=False)
 def _min(ev: Evaluator, a: list[Any]) -> Any:
-    return min(_to_number(x) for x in a)
+    return _extreme(ev, a, min)
 
 
-@_fn("max")
+@_fn("max", strict=False)
 def _max(ev: Evaluator, a: list[Any]) -> Any:
-    return max(_to_number(x) for x in a)
+    return _extreme(ev, a, max)
+
+
+def _extreme(ev: Evaluator, a: list[Any], pick: Callable[..., Any]) -> Any:
+    """min/max; with unknown arguments, Unknown bounded by what the known ones allow (`min(1, x)` <= 1)."""
+    unknown = first_unknown(a)
+    if unknown is None:
+        return pick(_to_number(x) for x in a)
+    ev.tracker.consume(*a)
+    ranges = [bounds_of(x) if isinstance(x, Unknown) else (_to_number(x), _to_number(x)) for x in a]
+    inf = float("inf")
+    lows = [r[0] if r is not None else -inf for r in ranges]
+    highs = [r[1] if r is not None else inf for r in ranges]
+    unknown.bounds = (pick(lows), pick(highs))
+    return unknown
 
 
 @_fn("one")

@@ -409,7 +409,7 @@ class ModuleInstance:
             child = self._child(config, name, decl, f"module.{name}[*]", bindings, key_path)
             reason = f"module.{name} instance count unknown: {instances.reason_text()}"
             return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
-                    for k in child.access_keys(_times(multiplier, KeyCount(0, None)))]
+                    for k in child.access_keys(_times(multiplier, _bounded_count(instances)))]
         if isinstance(instances, _Many):
             reason, many = instances.reason, KeyCount(instances.size, instances.size)
             return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
@@ -451,8 +451,12 @@ class ModuleInstance:
         elif isinstance(expansion, Unknown):
             unknown = Unknown(expansion.reasons, expansion.symbols)
             attr = "count" if "count" in decl.block.attrs else "for_each"
+            bounded = _bounded_count(expansion)
+            how = f"{attr} unknown: {expansion.reason_text()}"
+            if bounded.max is not None:
+                how += f" (at most {bounded.max})"
             instances.append((f"{base}[*]", {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}},
-                              KeyCount(0, None), f"{attr} unknown: {expansion.reason_text()}"))
+                              bounded, how))
         else:
             kind, value = expansion
             if kind == "count":
@@ -487,7 +491,7 @@ class ModuleInstance:
             tracker.trace = None
             reason = ", ".join(part for part in (how, status_how, *trace[:4]) if part)
             keys.append(AccessKey(address, user, status, _times(count, multiplier), location, reason,
-                                  suppressions=suppressions))
+                                  suppressions=suppressions, user_open=self._open_user(decl, bindings)))
         return keys
 
     def _user_suppressions(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Suppression, ...]:
@@ -514,6 +518,15 @@ class ModuleInstance:
             return UserId(None, _user_resource(value.ref) if value.ref else self._user_ref(attr.expr))
         return UserId(None, self._user_ref(attr.expr))
 
+    def _open_user(self, decl: Decl, bindings: dict[str, Any]) -> str | None:
+        """The root input a key's user is, as it is, when it has no value (`user = var.u`): it may be any user."""
+        attr = decl.block.attrs.get("user")
+        value = self.evaluate(attr.expr, bindings) if attr is not None else None
+        if isinstance(value, Unknown) and value.ref is not None and value.ref.startswith("var.") \
+                and value.symbols == frozenset([value.ref]):
+            return value.ref
+        return None
+
     def _user_ref(self, expr: Any) -> str:
         """The expression as written, naming the user resource the way a known reference does
         (`aws_iam_user.this[0].name` is the user `aws_iam_user.this[0]`, whichever scenario)."""
@@ -531,6 +544,15 @@ class ModuleInstance:
             written = written[3:-2]
         match = _PER_INSTANCE_USER.match(written)
         binding = "count" if "count" in decl.block.attrs else "each"
+        if binding == "each" and "for_each" in decl.block.attrs:
+            collection = render(decl.block.attrs["for_each"].expr)
+            # for_each = aws_iam_user.X with user = each.value.name: instance k of the key, user k.
+            over_users = re.match(r"^((?:data\.)?aws_iam_user\.[\w-]+)$", collection)
+            if over_users and re.match(r"^each\.value\.(?:name|id|unique_id|arn|user_name)$", written):
+                return f"{self.prefix}{over_users.group(1)}[each.key]"
+            # user = each.key: the keys of a for_each are distinct, so each names another user.
+            if written == "each.key":
+                return f"{self.prefix}{shorten(collection)}[each.key]"
         if match is None or not match.group(2).startswith(binding):
             return None
         return f"{self.prefix}{match.group(1)}[{match.group(2)}]"
@@ -549,6 +571,16 @@ class ModuleInstance:
             literal = isinstance(attr.expr, s.Lit)
             return value, f'status = "{value}"' if literal else f'status = {render(attr.expr)} = "{value}"'
         return "Unknown", f"status = {_show(value)} is not Active or Inactive"
+
+
+def _bounded_count(count: Unknown) -> KeyCount:
+    """Instances of an unknown count: what its bounds allow (`enabled ? 1 : 0`: 0 or 1), else any number."""
+    import math
+
+    if count.bounds is None or not math.isfinite(count.bounds[1]):
+        return KeyCount(0, None)
+    low, high = count.bounds
+    return KeyCount(max(0, math.ceil(low)) if math.isfinite(low) else 0, max(0, math.floor(high)))
 
 
 def _user_resource(ref: str) -> str:

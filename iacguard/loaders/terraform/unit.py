@@ -14,10 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from iacguard.loaders.terraform.config import ParseCache, read_modules_manifest, read_text
+from iacguard.loaders.terraform import admissible
+from iacguard.loaders.terraform.config import Decl, ParseCache, read_modules_manifest, read_text
 from iacguard.loaders.terraform.evaluate import MAX_WORK, OVER_BUDGET, Evaluator, Scope, Tracker, _Other
-from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show
+from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show, convert
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
+from iacguard.loaders.terraform.values import Unknown
 from iacguard.model import AccessKey, ScanError, Scenario, Unit
 from iacguard.options import ScanOptions
 
@@ -102,6 +104,207 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
 
 
 SCENARIO_WORK = 4 * MAX_WORK  # all scenarios of a unit together
+_DEPLOYMENT_DEPTH = 3  # envs/prod.tfvars, environments/eu/prod.tfvars.json, ...
+
+
+class _Run:
+    """The evaluations of one unit: shared budget, and where their notes go."""
+
+    def __init__(self, root: Path, cache: ParseCache, options: ScanOptions, display: Callable[[Path], str],
+                 manifest: dict[str, Path]) -> None:
+        self.root, self.cache, self.options, self.display, self.manifest = root, cache, options, display, manifest
+        self.spent = 0
+        self.ctx: UnitContext | None = None  # of the first evaluation: its notes, files and errors count
+
+    def evaluate(self, values: dict[str, VarValue]) -> tuple[list[AccessKey], UnitContext]:
+        keys, ctx = _evaluate(self.root, self.cache, self.options, values, self.display, self.manifest)
+        self.spent += ctx.evaluator.work
+        if self.ctx is None:
+            self.ctx = ctx
+        else:
+            self.ctx.files.update(ctx.files)
+            self.ctx.directories.update(ctx.directories)
+        return keys, ctx
+
+    def note(self, message: str) -> None:
+        assert self.ctx is not None
+        self.ctx.note(message)
+
+
+def _candidates(ctx: UnitContext, symbols: set[str] | None = None) -> dict[str, list[Any]]:
+    tracker = ctx.tracker
+    return {
+        symbol: sorted(hints, key=repr)
+        for symbol, hints in tracker.hints.items()
+        if symbol not in tracker.opaque and symbol.startswith("var.") and (symbols is None or symbol in symbols)
+    }
+
+
+def _scenarios(run: _Run, values: dict[str, VarValue], deployment: str = "") -> list[Scenario]:
+    """The scenarios of the inputs as given: one, or one per assignment of the inputs without a value
+    that only steer conditions (then a fail must hold in all of them)."""
+    keys, ctx = run.evaluate(values)
+    limits = run.options.limits
+    given = [Scenario("", tuple(keys), given=True, deployment=deployment)]
+    candidates = _candidates(ctx)
+    combos = 1
+    for options_for_symbol in candidates.values():
+        combos *= len(options_for_symbol)
+    if candidates and ctx.evaluator.exhausted:
+        run.note(f"{OVER_BUDGET}: inputs without a value are not enumerated")
+        return given
+    if not candidates:
+        return given
+    if combos > limits.max_scenarios:
+        run.note(f"{len(candidates)} inputs without a value ({', '.join(sorted(candidates))}) give "
+                 f"{combos} combinations, more than {limits.max_scenarios} (--limit scenarios): "
+                 "counted as ranges")
+        return given
+    scenarios = []
+    names = sorted(candidates)
+    for combo in itertools.product(*(candidates[n] for n in names)):
+        if run.spent > SCENARIO_WORK:
+            run.note(f"inputs without a value ({', '.join(names)}) are not enumerated: the scenarios "
+                     f"take more than {SCENARIO_WORK:,} steps; counted as ranges")
+            return given
+        assigned = dict(values)
+        for symbol, value in zip(names, combo, strict=True):
+            assigned[symbol.removeprefix("var.")] = VarValue(value, "an assumed value")
+        scenario_keys, _ = run.evaluate(assigned)
+        description = ", ".join(_assumed(n, v) for n, v in zip(names, combo, strict=True))
+        scenarios.append(Scenario(description, tuple(scenario_keys), given=False, deployment=deployment))
+    return scenarios
+
+
+def _assumed(symbol: str, value: Any) -> str:
+    return f"{symbol} is any other value" if isinstance(value, _Other) else f"{symbol} = {_show(value)}"
+
+
+def _defaults(root_vars: dict[str, Decl], values: dict[str, VarValue]) -> dict[str, Any]:
+    """Root variables that are only at their default (no tfvars, no flag sets them): name -> default."""
+    out: dict[str, Any] = {}
+    for name, decl in root_vars.items():
+        default = decl.block.attrs.get("default")
+        if name in values or default is None:
+            continue
+        value = Evaluator().try_eval(default.expr, Scope(_NoNames(), {}))
+        if not isinstance(value, Unknown):
+            out[name] = convert(value, decl.block.attrs.get("type"))
+    return out
+
+
+def _alternatives(run: _Run, values: dict[str, VarValue], root_vars: dict[str, Decl]) -> list[Scenario]:
+    """Scenarios under other admissible values of the inputs that are only at their default: they can
+    make a warn (`with var.x = true (default false)`), never a fail."""
+    defaults = _defaults(root_vars, values)
+    if not defaults:
+        return []
+    probe = dict(values)
+    for name, default in defaults.items():
+        symbol = f"var.{name}"
+        probe[name] = VarValue(Unknown(f"{symbol} is set by each deployment (default {_show(default)})",
+                                       symbols=frozenset([symbol]), ref=symbol), "a deployment")
+    probe_keys, probe_ctx = run.evaluate(probe)
+    tracker = probe_ctx.tracker
+    touched = {n for n in defaults if f"var.{n}" in tracker.hints or f"var.{n}" in tracker.opaque}
+    if not touched or probe_ctx.evaluator.exhausted:
+        return []
+    choices: dict[str, list[Any]] = {}
+    for symbol, hints in _candidates(probe_ctx).items():
+        name = symbol.removeprefix("var.")
+        if name not in defaults:
+            choices[symbol] = hints  # an input without a value, enumerated as before
+            continue
+        listed = admissible.finite_values(root_vars[name], name, defaults[name])
+        if listed is not None:
+            choices[symbol] = _unique([defaults[name], *listed])
+        else:
+            choices[symbol] = _unique([defaults[name], *(h for h in hints
+                                                         if admissible.allowed(root_vars[name], name, h))])
+    still_unknown = []  # used as a number or a collection: unknown beyond the default, unless bounded
+    for name in sorted(touched):
+        symbol = f"var.{name}"
+        if symbol in choices:
+            continue
+        listed = admissible.finite_values(root_vars[name], name, defaults[name])
+        if listed is None:
+            still_unknown.append(name)
+        else:
+            choices[symbol] = _unique([defaults[name], *listed])
+    combos = 1
+    for listed_values in choices.values():
+        combos *= len(listed_values)
+    limits = run.options.limits
+    if combos > limits.max_scenarios:
+        run.note(f"{len(choices)} inputs ({', '.join(sorted(choices))}) give {combos} combinations of "
+                 f"admissible values, more than {limits.max_scenarios} (--limit scenarios): counted as ranges")
+        return [Scenario("another value of " + ", ".join(f"var.{n}" for n in sorted(touched)),
+                         tuple(probe_keys), given=False, alternative=True)]
+    names = sorted(choices)
+    scenarios = []
+    for combo in itertools.product(*(choices[n] for n in names)):
+        changed = [(n, v) for n, v in zip(names, combo, strict=True)
+                   if n.removeprefix("var.") in defaults and not _same_value(v, defaults[n.removeprefix("var.")])]
+        if not changed and not still_unknown:
+            continue  # the defaults themselves: the scenarios of the inputs as given
+        if run.spent > SCENARIO_WORK:
+            run.note("other admissible values of inputs at their default are not enumerated: the scenarios "
+                     f"take more than {SCENARIO_WORK:,} steps; counted as ranges")
+            return [Scenario("another value of " + ", ".join(f"var.{n}" for n in sorted(touched)),
+                             tuple(probe_keys), given=False, alternative=True)]
+        assigned = dict(probe)
+        for symbol, value in zip(names, combo, strict=True):
+            assigned[symbol.removeprefix("var.")] = VarValue(value, "a value a deployment may set")
+        for name in defaults:
+            if f"var.{name}" not in choices and name not in still_unknown:
+                assigned[name] = VarValue(defaults[name], "its default")
+        keys, _ = run.evaluate(assigned)
+        parts = [f"{_assumed(n, v)} (default {_show(defaults[n.removeprefix('var.')])})" for n, v in changed]
+        parts += [f"var.{n} other than its default {_show(defaults[n])}" for n in still_unknown]
+        parts += [_assumed(n, v) for n, v in zip(names, combo, strict=True)
+                  if n.removeprefix("var.") not in defaults]
+        scenarios.append(Scenario(", ".join(parts), tuple(keys), given=False, alternative=True))
+    return scenarios
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if not any(_same_value(item, o) for o in out):
+            out.append(item)
+    return out
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def deployment_files(root: Path, walked: set[Path] | None = None) -> list[Path]:
+    """Variable files the repository declares as deployments: .tfvars / .tfvars.json that Terraform does
+    not load by itself, in the root module's directory or a sub-directory of it without .tf files."""
+    auto = set(_tfvars_files(root))
+    found: list[Path] = []
+
+    def walk(directory: Path, depth: int) -> None:
+        if walked is not None:
+            walked.add(directory.resolve())
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError:
+            return
+        if depth and any(e.name.endswith((".tf", ".tf.json")) and e.is_file() for e in entries):
+            return  # a module of its own
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.name.endswith((".tfvars", ".tfvars.json")) and entry.is_file() and not entry.is_symlink():
+                if entry not in auto:
+                    found.append(entry)
+            elif depth < _DEPLOYMENT_DEPTH and entry.is_dir() and not entry.is_symlink():
+                walk(entry, depth + 1)
+
+    walk(root, 0)
+    return found
 
 
 def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, display: Callable[[Path], str]
@@ -109,44 +312,23 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
     """The unit, and the files and directories it was computed from (for the result cache)."""
     values, errors = root_values(root, options, display)
     manifest = read_modules_manifest(root)
-    keys, ctx = _evaluate(root, cache, options, values, display, manifest)
-    tracker = ctx.tracker
-    candidates = {
-        symbol: sorted(hints, key=repr)
-        for symbol, hints in tracker.hints.items()
-        if symbol not in tracker.opaque and symbol.startswith("var.")
-    }
-    scenarios: list[Scenario] = [Scenario("", tuple(keys), given=True)]
-    combos = 1
-    for options_for_symbol in candidates.values():
-        combos *= len(options_for_symbol)
-    if candidates and ctx.evaluator.exhausted:
-        candidates = {}  # each scenario would spend the budget again: the unknowns stay ranges
-        ctx.note(f"{OVER_BUDGET}: inputs without a value are not enumerated")
-    if candidates and combos <= options.limits.max_scenarios:
-        scenarios = []
-        names = sorted(candidates)
-        spent = ctx.evaluator.work
-        for combo in itertools.product(*(candidates[n] for n in names)):
-            if spent > SCENARIO_WORK:
-                scenarios = [Scenario("", tuple(keys), given=True)]
-                ctx.note(f"inputs without a value ({', '.join(names)}) are not enumerated: the scenarios "
-                         f"take more than {SCENARIO_WORK:,} steps; counted as ranges")
-                break
-            assigned = dict(values)
-            for symbol, value in zip(names, combo, strict=True):
-                assigned[symbol.removeprefix("var.")] = VarValue(value, "an assumed value")
-            scenario_keys, scenario_ctx = _evaluate(root, cache, options, assigned, display, manifest)
-            spent += scenario_ctx.evaluator.work
-            description = ", ".join(
-                f"{n} is any other value" if isinstance(v, _Other) else f"{n} = {_show(v)}"
-                for n, v in zip(names, combo, strict=True)
-            )
-            scenarios.append(Scenario(description, tuple(scenario_keys), given=False))
-    elif candidates:
-        ctx.note(f"{len(candidates)} inputs without a value ({', '.join(sorted(candidates))}) give "
-                 f"{combos} combinations, more than {options.limits.max_scenarios} (--limit scenarios): "
-                 "counted as ranges")
+    run = _Run(root, cache, options, display, manifest)
+    scenarios = _scenarios(run, values)
+    ctx = run.ctx
+    assert ctx is not None
+    walked: set[Path] = set()
+    deployments = [] if options.var_files else deployment_files(root, walked)
+    for path in deployments:
+        found, problems = read_tfvars(path, display(path))
+        errors.extend(p for p in problems if p not in errors)
+        if problems:
+            continue
+        declared = dict(values)
+        for name, value in found.items():
+            declared[name] = VarValue(value, display(path))
+        scenarios += _scenarios(run, declared, deployment=display(path))
+    if not options.pin_defaults and not ctx.evaluator.exhausted:
+        scenarios += _alternatives(run, values, cache.config(root).variables)
     files = tuple(sorted({display(p) for p in ctx.files}))
     for path in sorted(ctx.files):
         if not any(e.file == display(path) for e in ctx.errors):  # one error per file
@@ -159,6 +341,6 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
         notes=tuple(ctx.notes),
         errors=tuple(errors + [e for e in ctx.errors if e not in errors]),
     )
-    inputs = set(ctx.files) | set(_tfvars_files(root)) | set(options.var_files)
+    inputs = set(ctx.files) | set(_tfvars_files(root)) | set(options.var_files) | set(deployments)
     inputs.add(root / ".terraform" / "modules" / "modules.json")
-    return unit, inputs, set(ctx.directories) | {p.parent for p in ctx.files}
+    return unit, inputs, set(ctx.directories) | {p.parent for p in ctx.files} | walked

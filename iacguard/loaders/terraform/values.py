@@ -15,16 +15,20 @@ from typing import Any
 
 
 class Unknown:
-    __slots__ = ("derived", "reasons", "ref", "symbols")
+    __slots__ = ("bounds", "derived", "reasons", "ref", "symbols")
 
     def __init__(self, reasons: frozenset[str] | str = frozenset(), symbols: frozenset[str] = frozenset(),
-                 ref: str | None = None, derived: frozenset[str] = frozenset()) -> None:
+                 ref: str | None = None, derived: frozenset[str] = frozenset(),
+                 bounds: tuple[float, float] | None = None) -> None:
         self.reasons = frozenset([reasons]) if isinstance(reasons, str) else reasons
         # Root inputs whose value flows into this one as it is...
         self.symbols = symbols
         # ...and those that only decided it through a comparison or a condition (enumerable).
         self.derived = derived
         self.ref = ref
+        # The number it will be lies in [low, high] (`enabled ? 1 : 0`, `min(1, x)`): a count it
+        # decides is bounded by them.  None: any value.
+        self.bounds = bounds
 
     def __repr__(self) -> str:
         return f"Unknown({sorted(self.reasons)!r})"
@@ -49,6 +53,15 @@ def decided(*values: object) -> Unknown:
     """The unknown result of a comparison or condition over these values."""
     merged = merge_unknown(*values)
     return Unknown(merged.reasons, derived=merged.symbols | merged.derived)
+
+
+def bounds_of(value: Any) -> tuple[float, float] | None:
+    """[low, high] of a number, known or bounded; None when it may be anything."""
+    if isinstance(value, Unknown):
+        return value.bounds
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (value, value)
+    return None
 
 
 def first_unknown(values: Any) -> Unknown | None:
