@@ -99,3 +99,12 @@ def test_plain_install_never_imports_boto3(tmp_path: Path) -> None:
         proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120,
                               env={**os.environ, "NO_COLOR": "1"})
         assert proc.stderr.strip().splitlines()[-1] == "False", (args, proc.stderr)
+
+
+def test_explain_points_at_the_account_commands(tmp_path: Path) -> None:
+    run = iacguard(clean_env(tmp_path), "explain", "AWS130IAM13", "--no-color")
+    assert run.code == 0, run.stderr
+    fix = run.stdout[run.stdout.index("## How to fix"):run.stdout.index("## Suppressing")]
+    for command in ("iacguard audit", "iacguard remediate", "iacguard export conformance-pack",
+                    "iacguard export scp", "--account"):
+        assert command in fix, command
