@@ -113,8 +113,8 @@ def merge(result: ScanResult, options: AccountOptions, *, honour_suppressions: b
         places = {uk: user_location(account, existing[(users[uk].name or "").lower()].name) for uk in live}
         managed = managed_keys(unit, stacks if unit.kind == "cloudformation" else None)
         if managed is not None:
-            label = unit.name if unit.kind != "cloudformation" else (
-                f"{unit.name} (stack {', '.join(options.stack_names)})")
+            label = {"cloudformation": f"{unit.name} (stack {', '.join(options.stack_names)})",
+                     "terraform": f"{unit.name} (its terraform.tfstate)"}.get(unit.kind, unit.name)
             scenarios = tuple(_exact(s, live, users, set(managed), places, label) for s in unit.scenarios)
         else:
             why = _UNMATCHED.get(unit.kind, "its keys cannot be matched by id")

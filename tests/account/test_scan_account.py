@@ -158,3 +158,19 @@ def test_scan_account_takes_the_typer_road(aws: Aws, tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(HCL)
     run = iacguard(aws.env, "scan", ".", "--stack-name", "x", cwd=tmp_path)
     assert run.code == 2 and "go with --account" in run.stderr
+
+
+def test_hcl_with_its_local_state_is_matched_exactly(aws: Aws, tmp_path: Path) -> None:
+    """The local backend's terraform.tfstate beside the .tf files names the code's key ids: no doubt, no warn."""
+    iam = aws.client("iam")
+    [managed] = make_user(iam, "alice", keys=1)
+    (tmp_path / "main.tf").write_text(HCL)
+    _state(tmp_path / "terraform.tfstate", {"alice": managed})
+    code, report, _ = _scan(aws, "main.tf", cwd=tmp_path)
+    assert code == 0 and report["findings"] == [], report
+    hand_made = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+    code, report, _ = _scan(aws, "main.tf", cwd=tmp_path)
+    assert code == 1
+    [finding] = report["findings"]
+    assert (finding["unit"], finding["file"], finding["line"]) == (".", "main.tf", 1)
+    assert f"{hand_made}: in the account, not managed by . (its terraform.tfstate)" in finding["message"]
