@@ -61,14 +61,16 @@ def test_denied_names_the_action(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 class _Answers:
-    def __init__(self, code: str, times: int, upstream: str) -> None:
-        self.code, self.left, self.upstream, self.seen = code, times, upstream, 0
+    def __init__(self, code: str, times: int, upstream: str, canned: dict[bytes, bytes]) -> None:
+        self.code, self.left, self.upstream, self.seen, self.canned = code, times, upstream, 0, canned
 
 
 @contextmanager
-def error_proxy(code: str, times: int, upstream: str) -> Iterator[tuple[str, _Answers]]:
-    """Answers the first `times` requests with an IAM error `code` (HTTP 400), passes the rest to `upstream`."""
-    answers = _Answers(code, times, upstream)
+def error_proxy(code: str, times: int, upstream: str, canned: dict[bytes, bytes] | None = None
+                ) -> Iterator[tuple[str, _Answers]]:
+    """Answers the first `times` requests with an IAM error `code` (HTTP 400), passes the rest to `upstream`;
+    a request whose body holds a key of `canned` (b"Action=GetCredentialReport") gets that answer instead."""
+    answers = _Answers(code, times, upstream, canned or {})
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -77,6 +79,14 @@ def error_proxy(code: str, times: int, upstream: str) -> Iterator[tuple[str, _An
         def do_POST(self) -> None:  # IAM's query protocol is POST only
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             answers.seen += 1
+            for marker, canned in answers.canned.items():
+                if marker in body:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(canned)))
+                    self.end_headers()
+                    self.wfile.write(canned)
+                    return
             if answers.left > 0:
                 answers.left -= 1
                 payload = (f'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender'

@@ -174,3 +174,27 @@ def test_hcl_with_its_local_state_is_matched_exactly(aws: Aws, tmp_path: Path) -
     [finding] = report["findings"]
     assert (finding["unit"], finding["file"], finding["line"]) == (".", "main.tf", 1)
     assert f"{hand_made}: in the account, not managed by . (its terraform.tfstate)" in finding["message"]
+
+
+def test_a_key_made_after_the_credential_report_still_counts(aws: Aws, tmp_path: Path) -> None:
+    """AWS hands out a report up to four hours old: the code's users are read live, not from the report."""
+    import urllib.request
+
+    from tests.account.test_errors import error_proxy
+
+    iam = aws.client("iam")
+    make_user(iam, "alice")
+    iam.generate_credential_report()
+    body = b"Action=GetCredentialReport&Version=2010-05-08"
+    stale = urllib.request.urlopen(urllib.request.Request(aws.url, data=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request"}), timeout=30).read()
+    assert b"<Content>" in stale
+    hand_made = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]  # after the report
+    (tmp_path / "main.tf").write_text(HCL)
+    with error_proxy("Throttling", 0, aws.url, {b"Action=GetCredentialReport": stale}) as (url, _):
+        run = iacguard({**aws.env, "AWS_ENDPOINT_URL": url}, "scan", ".", "--account", "--no-cache", "-f", "json",
+                       cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    [finding] = json.loads(run.stdout)["findings"]
+    assert finding["verdict"] == "warn" and hand_made in finding["message"]
