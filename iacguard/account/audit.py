@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from iacguard.account import keys as account_keys
 from iacguard.account import report
 from iacguard.account.keys import AccountKey
-from iacguard.model import Finding, KeyCount, KeyReport, Location, ScanResult, Unit
+from iacguard.model import Finding, KeyCount, KeyReport, Location, Note, ScanResult, Unit
 
 RULE_ID = "AWS130IAM13"
 
@@ -20,6 +20,7 @@ class AccountView(NamedTuple):
     account_id: str
     users: list[report.ReportUser]
     keys: dict[str, list[AccountKey]]  # read for the flagged users only
+    generated: str | None = None  # when AWS generated the credential report
 
 
 def account_id_of(users: list[report.ReportUser]) -> str:
@@ -31,10 +32,10 @@ def account_id_of(users: list[report.ReportUser]) -> str:
 
 
 def read(iam: Any) -> AccountView:
-    users = report.fetch(iam)
-    flagged = [u for u in users if u.active_keys >= 2]
+    found = report.fetch(iam)
+    flagged = [u for u in found.users if u.active_keys >= 2]
     keys = {u.name: account_keys.read_user_keys(iam, u.name) for u in flagged}
-    return AccountView(account_id_of(users), users, keys)
+    return AccountView(account_id_of(found.users), found.users, keys, found.generated)
 
 
 def unit_name(account_id: str) -> str:
@@ -73,5 +74,10 @@ def _finding(view: AccountView, user: report.ReportUser) -> Finding:
 
 def result(view: AccountView) -> ScanResult:
     findings = tuple(_finding(view, u) for u in view.users)
-    unit = Unit(unit_name(view.account_id), "aws-account", (), ())
-    return ScanResult((unit,), findings, (), (), 0)
+    name = unit_name(view.account_id)
+    # Never a silent pass: say how old the report is (AWS regenerates it at most every four hours).
+    notes = (Note(name, f"users from the IAM credential report generated {view.generated or 'at an unknown time'}; "
+                        "AWS regenerates it at most every four hours, so a key created or changed since is seen "
+                        "only for the users it already flags (their keys are read live)"),)
+    unit = Unit(name, "aws-account", (), (), notes)
+    return ScanResult((unit,), findings, (), notes, 0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 # botocore's standard retry mode: exponential backoff with jitter on throttling and transient errors.
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 5  # in all, the first included
 
 
 class AccountError(Exception):
@@ -30,7 +30,7 @@ class Clients(NamedTuple):
 def _config() -> Any:
     from botocore.config import Config
 
-    return Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=10, read_timeout=60,
+    return Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}, connect_timeout=10, read_timeout=60,
                   user_agent_extra="iacguard")
 
 

@@ -100,8 +100,19 @@ def conformance_pack(frequency: str = "TwentyFour_Hours") -> dict[str, Any]:
     }
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the Lambda's code) as literal blocks, readable in review."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def to_yaml(document: dict[str, Any], header: str) -> str:
-    return header + yaml.safe_dump(document, sort_keys=False, width=120, default_flow_style=False)
+    return header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=120, default_flow_style=False)
 
 
 PACK_HEADER = ("# AWS Config conformance pack (iacguard export conformance-pack): deploy the Lambda stack first, then\n"

@@ -23,7 +23,7 @@ class AccountKey(NamedTuple):
     last_used: LastUse | None  # None: never used
 
 
-def _iso(value: Any) -> str:
+def iso(value: Any) -> str:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
@@ -31,14 +31,22 @@ def _iso(value: Any) -> str:
     return str(value or "")
 
 
-def list_keys(iam: Any, user: str) -> list[tuple[str, str, str]]:
-    """(key id, status, created) of each of the user's keys, every page."""
+def list_keys(iam: Any, user: str, *, missing_ok: bool = False) -> list[tuple[str, str, str]]:
+    """(key id, status, created) of each of the user's keys, every page; a user that does not exist has none
+    when `missing_ok`."""
     def read() -> list[tuple[str, str, str]]:
-        out = []
-        for page in iam.get_paginator("list_access_keys").paginate(UserName=user):
+        out: list[tuple[str, str, str]] = []
+        pages = iam.get_paginator("list_access_keys").paginate(UserName=user)
+        try:
+            pages = list(pages)
+        except iam.exceptions.NoSuchEntityException:
+            if missing_ok:
+                return out
+            raise
+        for page in pages:
             for meta in page.get("AccessKeyMetadata", []):
                 out.append((str(meta.get("AccessKeyId", "")), str(meta.get("Status", "")),
-                            _iso(meta.get("CreateDate"))))
+                            iso(meta.get("CreateDate"))))
         return out
 
     return list(guarded("iam:ListAccessKeys", read))
@@ -50,12 +58,13 @@ def last_use(iam: Any, key_id: str) -> LastUse | None:
     date = info.get("LastUsedDate")
     if date is None:
         return None  # never used: AWS answers N/A for service and region
-    return LastUse(_iso(date), str(info.get("ServiceName", "N/A")), str(info.get("Region", "N/A")))
+    return LastUse(iso(date), str(info.get("ServiceName", "N/A")), str(info.get("Region", "N/A")))
 
 
-def read_user_keys(iam: Any, user: str, *, with_last_use: bool = True) -> list[AccountKey]:
+def read_user_keys(iam: Any, user: str, *, with_last_use: bool = True, missing_ok: bool = False
+                   ) -> list[AccountKey]:
     keys = []
-    for key_id, status, created in list_keys(iam, user):
+    for key_id, status, created in list_keys(iam, user, missing_ok=missing_ok):
         used = last_use(iam, key_id) if with_last_use and status == "Active" else None
         keys.append(AccountKey(user, key_id, status, created, used))
     return keys

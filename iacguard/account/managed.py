@@ -25,12 +25,26 @@ def _looks_like_key_id(value: object) -> bool:
     return isinstance(value, str) and 16 <= len(value) <= 128 and value.isalnum()
 
 
-def _from_terraform(unit: Unit) -> dict[str, str]:
+def local_state(unit: Unit) -> Path | None:
+    """The terraform.tfstate of an HCL root module (the local backend), when it is a file inside the unit."""
+    directory = Path(unit.name)
+    state = directory / "terraform.tfstate"
+    try:
+        if state.is_file() and state.resolve().is_relative_to(directory.resolve()):
+            return state
+    except OSError:
+        pass
+    return None
+
+
+def _from_terraform(path: Path) -> dict[str, str]:
     """address -> key id of every access key in the plan's prior state / the state file."""
     from iacguard.loaders import tfplan
 
     try:
-        data = json.loads(Path(unit.name).read_text(encoding="utf-8-sig"))
+        if path.stat().st_size > 200 * 1024 * 1024:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
@@ -86,7 +100,11 @@ def managed_keys(unit: Unit, stacks: dict[str, str] | None) -> dict[str, Managed
     if unit.kind in ("terraform-plan", "terraform-state"):
         source = "Terraform plan" if unit.kind == "terraform-plan" else "Terraform state"
         return {key_id: ManagedKey(key_id, address, where.get(address, Location(unit.name)), source)
-                for address, key_id in _from_terraform(unit).items()}
+                for address, key_id in _from_terraform(Path(unit.name)).items()}
+    state = local_state(unit) if unit.kind == "terraform" else None
+    if state is not None:  # HCL with its local state beside it: the state's ids name the code's keys
+        return {key_id: ManagedKey(key_id, address, where.get(address, Location(unit.name)), f"Terraform state {state}")
+                for address, key_id in _from_terraform(state).items()}
     if unit.kind == "cloudformation" and stacks is not None:
         return {key_id: ManagedKey(key_id, address, where.get(address, Location(unit.name)), "CloudFormation stack")
                 for address, key_id in stacks.items()}

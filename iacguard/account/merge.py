@@ -83,7 +83,7 @@ def merge(result: ScanResult, options: AccountOptions, *, honour_suppressions: b
     from iacguard.checks.aws130iam13 import check_unit
 
     clients = clients or connect(options)
-    listed = report.fetch(clients.iam)
+    listed = report.fetch(clients.iam).users
     account = account_id_of(listed)
     existing = {u.name.lower(): u for u in listed}
     stacks: dict[str, str] | None = None
@@ -100,21 +100,20 @@ def merge(result: ScanResult, options: AccountOptions, *, honour_suppressions: b
         users = _code_users(unit)
         live: dict[str, list[AccountKey]] = {}
         for user_key, user in users.items():
-            row = existing.get((user.name or "").lower())
-            if row is None or not row.has_keys:
-                continue  # not in the account yet, or without keys
-            if row.name not in live_cache:
-                live_cache[row.name] = account_keys.read_user_keys(clients.iam, row.name)
-            if live_cache[row.name]:
-                live[user_key] = live_cache[row.name]
+            # Read live for every user of the code: the report can be four hours old (a key made since).
+            name = existing[user_key[5:]].name if user_key[5:] in existing else (user.name or "")
+            if name not in live_cache:
+                live_cache[name] = account_keys.read_user_keys(clients.iam, name, missing_ok=True)
+            if live_cache[name]:
+                live[user_key] = live_cache[name]
         if not live or not unit.scenarios:
             units.append(unit)
             continue
-        places = {uk: user_location(account, existing[(users[uk].name or "").lower()].name) for uk in live}
+        places = {uk: user_location(account, live[uk][0].user) for uk in live}
         managed = managed_keys(unit, stacks if unit.kind == "cloudformation" else None)
         if managed is not None:
-            label = unit.name if unit.kind != "cloudformation" else (
-                f"{unit.name} (stack {', '.join(options.stack_names)})")
+            label = {"cloudformation": f"{unit.name} (stack {', '.join(options.stack_names)})",
+                     "terraform": f"{unit.name} (its terraform.tfstate)"}.get(unit.kind, unit.name)
             scenarios = tuple(_exact(s, live, users, set(managed), places, label) for s in unit.scenarios)
         else:
             why = _UNMATCHED.get(unit.kind, "its keys cannot be matched by id")

@@ -26,7 +26,12 @@ class ReportUser(NamedTuple):
     has_keys: bool  # any key, active or not (a rotated date is set)
 
 
-def fetch(iam: Any, *, sleep: Any = time.sleep) -> list[ReportUser]:
+class Report(NamedTuple):
+    users: list[ReportUser]
+    generated: str | None  # ISO 8601 UTC: AWS hands out a report up to four hours old
+
+
+def fetch(iam: Any, *, sleep: Any = time.sleep) -> Report:
     """Every IAM user of the account (the root row left out), from a fresh or recent credential report."""
     waited = 0.0
     delay = 0.5
@@ -39,12 +44,16 @@ def fetch(iam: Any, *, sleep: Any = time.sleep) -> list[ReportUser]:
         sleep(delay)
         waited += delay
         delay = min(delay * 2, 5.0)
-    content = call("iam:GetCredentialReport", iam.get_credential_report).get("Content", b"")
+    answer = call("iam:GetCredentialReport", iam.get_credential_report)
+    content = answer.get("Content", b"")
+    generated = answer.get("GeneratedTime")
     if isinstance(content, str):
         content = content.encode("utf-8")
     if len(content) > MAX_REPORT_BYTES:
         raise AccountError(f"the IAM credential report is larger than {MAX_REPORT_BYTES:,} bytes; not read")
-    return parse(content.decode("utf-8-sig", errors="replace"))
+    from iacguard.account.keys import iso
+
+    return Report(parse(content.decode("utf-8-sig", errors="replace")), iso(generated) if generated else None)
 
 
 def parse(text: str) -> list[ReportUser]:
