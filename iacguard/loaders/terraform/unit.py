@@ -94,6 +94,8 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
     ctx.files.update(config.files)
     instance = ModuleInstance(ctx, config, "", "", values.get, (root.resolve(),))
     keys = instance.access_keys()
+    users = {k.user.key for k in keys}
+    keys += [k for k in ctx.speculative if k.user.key in users]
     # Every file of every module the unit reads is parsed whole, so a syntax error anywhere in it is
     # reported (evaluation alone parses only the blocks it needs).
     for path in sorted(ctx.files):
