@@ -168,3 +168,37 @@ def test_booleans_at_their_default_are_tried_both_ways(tmp_path_factory: pytest.
         assert any(text in message for text in named), message
     pinned = scan([root], ScanOptions(use_cache=False, pin_defaults=True))
     assert {f.user: f.verdict for f in pinned.findings}.get("u") == ("fail" if on_by_default else "pass")
+
+
+# -- state files: lines through --tf-dir, normalised paths ---------------------------------------------
+
+_STATE = """{"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "l", "outputs": {}, "resources": [
+ {"mode": "managed", "type": "aws_iam_access_key", "name": "root_key",
+  "provider": "provider[\\"registry.terraform.io/hashicorp/aws\\"]",
+  "instances": [{"schema_version": 0, "attributes": {"id": "AKIA1", "user": "alice", "status": "Active"}}]},
+ {"module": "module.users", "mode": "managed", "type": "aws_iam_access_key", "name": "k",
+  "provider": "provider[\\"registry.terraform.io/hashicorp/aws\\"]",
+  "instances": [{"schema_version": 0, "attributes": {"id": "AKIA2", "user": "alice", "status": "Active"}}]}]}
+"""
+
+
+def test_state_findings_have_lines_through_tf_dir_with_normalised_paths(tmp_path: Path) -> None:
+    infra = tmp_path / "infra"
+    (infra / "modules" / "users").mkdir(parents=True)
+    (infra / "examples" / "users").mkdir(parents=True)
+    (infra / "main.tf").write_text('module "users" {\n  source = "./modules/users"\n}\n\n'
+                                   'resource "aws_iam_access_key" "root_key" {\n  user = "alice"\n}\n')
+    (infra / "modules" / "users" / "main.tf").write_text(
+        'resource "aws_iam_user" "alice" {\n  name = "alice"\n}\n\n'
+        'resource "aws_iam_access_key" "k" {\n  user = aws_iam_user.alice.name\n}\n')
+    (infra / "examples" / "users" / "main.tf").write_text('module "users" {\n  source = "../../modules/users"\n}\n')
+    (tmp_path / "state.tfstate").write_text(_STATE)
+    run = run_cli("scan", "state.tfstate", "--tf-dir", "infra", "-f", "json", "--no-cache", cwd=tmp_path)
+    assert run.code == 1, run.stdout + run.stderr
+    keys = {k["address"]: (k["file"], k["line"]) for k in run.json()["findings"][0]["keys"]}
+    assert keys == {"aws_iam_access_key.root_key": ("infra/main.tf", 5),
+                    "module.users.aws_iam_access_key.k": ("infra/modules/users/main.tf", 5)}
+    example = run_cli("scan", "state.tfstate", "--tf-dir", "infra/examples/users", "-f", "json", "--no-cache",
+                      cwd=tmp_path)
+    keys = {k["address"]: (k["file"], k["line"]) for k in example.json()["findings"][0]["keys"]}
+    assert keys["module.users.aws_iam_access_key.k"] == ("infra/modules/users/main.tf", 5)  # not users/../../
