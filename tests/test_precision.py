@@ -202,3 +202,18 @@ def test_state_findings_have_lines_through_tf_dir_with_normalised_paths(tmp_path
                       cwd=tmp_path)
     keys = {k["address"]: (k["file"], k["line"]) for k in example.json()["findings"][0]["keys"]}
     assert keys["module.users.aws_iam_access_key.k"] == ("infra/modules/users/main.tf", 5)  # not users/../../
+
+
+def test_a_parameter_without_a_value_naming_the_user_may_be_a_known_user(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nParameters:\n  UserParam:\n    Type: String\nResources:\n'
+        "  AliceKey:\n    Type: AWS::IAM::AccessKey\n    Properties: {UserName: alice}\n"
+        "  GivenKey:\n    Type: AWS::IAM::AccessKey\n    Properties: {UserName: !Ref UserParam}\n")
+    run = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=tmp_path)
+    alice = _findings(run)["alice"]
+    assert run.code == 0 and alice["verdict"] == "warn"
+    assert "its user UserParam may be 'alice'" in alice["message"]
+    given = run_cli("scan", ".", "-f", "json", "--no-cache", "--parameter", "UserParam=bob", cwd=tmp_path)
+    assert given.json()["findings"] == []
+    same = run_cli("scan", ".", "-f", "json", "--no-cache", "--parameter", "UserParam=Alice", cwd=tmp_path)
+    assert same.code == 1 and _findings(same)["alice"]["verdict"] == "fail"
