@@ -65,6 +65,9 @@ class UnitContext:
         # Keys an unanalysed module may create for a string it is given under a name that does not say
         # "user": they count only for a user that has keys elsewhere in the unit.
         self.speculative: list[AccessKey] = []
+        # Values assumed for unknowns that are not root variables (data source attributes, outputs of
+        # modules not analysed, attributes known after apply): one scenario of the values they may take.
+        self.assumed: dict[str, Any] = {}
 
     def note(self, message: str, file: Path | None = None, line: int | None = None) -> None:
         entry = Note(self.unit_name, message, self.display(file) if file else None, line)
@@ -127,7 +130,12 @@ class ResourceInstance:
             return self.user_identity("user_name")
         if name in self.decl.block.attrs:
             return self.configured(name)
-        return Unknown(f"{self.address}.{name} is known only after apply", ref=f"{self.address}.{name}")
+        symbol = f"{self.address}.{name}"
+        assumed = self.module.ctx.assumed
+        if symbol in assumed:  # a scenario of the values it may take
+            return assumed[symbol]
+        # A symbol of its own: compared with literals, it is enumerated as a variable without a value is.
+        return Unknown(f"{symbol} is known only after apply", symbols=frozenset([symbol]), ref=symbol)
 
 
 class ModuleValue:
@@ -291,7 +299,8 @@ class ModuleInstance:
             if isinstance(instances, Unknown):
                 return instances
             if instances is None:
-                return Unknown(f"module.{name} is not analysed", ref=f"{self.prefix}module.{name}")
+                return Unknown(f"module.{name} is not analysed", ref=f"{self.prefix}module.{name}",
+                               opens=lambda output: self._unanalysed_output(name, output))
             if isinstance(instances, _Many):
                 return Unknown(instances.reason, ref=f"{self.prefix}module.{name}")
             kind, children = instances
@@ -302,6 +311,14 @@ class ModuleInstance:
             return {k: ModuleValue(child) for k, child in children}
 
         return self._memoised(("module", name), compute, f"module.{name}")
+
+    def _unanalysed_output(self, name: str, output: str) -> Any:
+        """An output of a module that is not analysed: an unknown of its own (enumerated when compared)."""
+        symbol = f"{self.prefix}module.{name}.{output}"
+        if symbol in self.ctx.assumed:
+            return self.ctx.assumed[symbol]
+        return Unknown(f"module.{name}.{output}: the module is not analysed", symbols=frozenset([symbol]),
+                       ref=symbol)
 
     def child_config(self, name: str, decl: Decl) -> ModuleConfig | None:
         source_attr = decl.block.attrs.get("source")
