@@ -154,8 +154,13 @@ def byte_compile(iacguard: str) -> None:
 
 # -- measuring -------------------------------------------------------------------------------
 
+# The corpus's ground truth is the code applied with its defaults: that deployment, pinned (without it,
+# another admissible value of a default is a warn, which the truth does not know).
+PIN = ["--pin-defaults"]
+
+
 def iacguard_cmd(iacguard: str, target: str, no_cache: bool) -> list[str]:
-    return [iacguard, "scan", target, "--format", "json", *(["--no-cache"] if no_cache else [])]
+    return [iacguard, "scan", target, "--format", "json", *PIN, *(["--no-cache"] if no_cache else [])]
 
 
 def check_iacguard(timing: Timing, what: str) -> None:
@@ -174,8 +179,8 @@ def measure(corpus: Corpus, fw: str, tools: dict[str, str | bool], runs: int, ch
     result = score_framework(corpus, fw, json.loads(timing.last.stdout))
     warm = None
     if has_cache:
-        repeat([iacguard, "scan", fw, "--format", "json"], corpus.root, 1)  # fill the cache
-        warm = repeat([iacguard, "scan", fw, "--format", "json"], corpus.root, runs)
+        repeat([iacguard, "scan", fw, "--format", "json", *PIN], corpus.root, 1)  # fill the cache
+        warm = repeat([iacguard, "scan", fw, "--format", "json", *PIN], corpus.root, runs)
     print(", grep", end="", flush=True)
     grep = repeat(["grep", "-rl", GREP_MARKERS[fw], fw], corpus.root, runs)
     checkov = None
@@ -199,7 +204,7 @@ def changed_file_run(iacguard: str, corpus: Corpus, runs: int, has_cache: bool) 
     The file is main.tf of the first module holding keys, so the unit is really analysed."""
     units = [u.unit for u in load_truth(corpus.truth) if u.unit.startswith("terraform/")]
     target = os.path.join(units[0] if units else "terraform/mod-00000", "main.tf")
-    cmd = [iacguard, "scan", target, "--format", "json", *(["--no-cache"] if has_cache else [])]
+    cmd = [iacguard, "scan", target, "--format", "json", *PIN, *(["--no-cache"] if has_cache else [])]
     timing = repeat(cmd, corpus.root, runs)
     check_iacguard(timing, target)
     return target, timing

@@ -45,6 +45,7 @@ class TerraformDir(NamedTuple):
     calls: tuple[str, ...]  # local module directories it calls (real paths)
     initialised: bool
     remote: tuple[ModuleCall, ...] = ()  # module calls with a registry, git or URL source
+    missing: tuple[ModuleCall, ...] = ()  # local module calls whose directory does not exist
 
 
 def is_terraform_file(path: Path) -> bool:
@@ -322,6 +323,7 @@ def terraform_dirs(found: Iterable[FoundDir],
         has_keys = False
         calls: list[str] = []
         remote: list[ModuleCall] = []
+        missing: list[ModuleCall] = []
         contents: list[tuple[str, bytes]] = []
         for name in entry.files:
             try:
@@ -338,13 +340,16 @@ def terraform_dirs(found: Iterable[FoundDir],
                 for call in module_calls(text, name.endswith(".json"), name):
                     if is_local_source(call.source):
                         calls.append(os.path.realpath(os.path.join(entry.real, call.source)))
+                        if not os.path.isdir(calls[-1]):
+                            missing.append(call)
                     else:
                         remote.append(call)
         if on_read is not None and (has_keys or calls):
             for name, data in contents:
                 on_read(os.path.abspath(name), data)
         out[entry.real] = TerraformDir(entry.path, tuple(sorted(entry.files)), has_keys,
-                                       tuple(dict.fromkeys(calls)), entry.initialised, tuple(remote))
+                                       tuple(dict.fromkeys(calls)), entry.initialised, tuple(remote),
+                                       tuple(missing))
     return out
 
 
@@ -407,6 +412,11 @@ def remote_calls(root: str, dirs: dict[str, TerraformDir]) -> list[ModuleCall]:
     if entry is not None and entry.initialised:
         return []  # copies in .terraform/modules were searched for keys (closure_has_keys)
     return [call for path in sorted(_reachable([root], dirs)) if path in dirs for call in dirs[path].remote]
+
+
+def missing_calls(root: str, dirs: dict[str, TerraformDir]) -> list[ModuleCall]:
+    """Local module calls of a unit whose directory does not exist (Terraform refuses to init them)."""
+    return [call for path in sorted(_reachable([root], dirs)) if path in dirs for call in dirs[path].missing]
 
 
 def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:

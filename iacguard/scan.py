@@ -112,7 +112,10 @@ def load_terraform(tf_dirs: list[discover.FoundDir], options: ScanOptions, resul
             name = display_path(entry.path)
             notes = tuple(Note(name, discover.remote_module_note(call.name, call.source), display_path(call.file),
                                call.line) for call in discover.remote_calls(root, dirs))
-            units.append(Unit(name, "terraform", tuple(display_path(f) for f in entry.files), (), notes))
+            missing = tuple(ScanError(display_path(call.file), call.line,
+                                      f'module "{call.name}": source {call.source} is not a directory')
+                            for call in discover.missing_calls(root, dirs))
+            units.append(Unit(name, "terraform", tuple(display_path(f) for f in entry.files), (), notes, missing))
             continue
         key = results.key("terraform", root, options)
         cached = results.get(key)

@@ -127,9 +127,11 @@ def offline_env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def plan_json(config_dir: Path, workdir: Path, *, allow_error: bool = False) -> dict[str, Any]:
+def plan_json(config_dir: Path, workdir: Path, *, allow_error: bool = False, args: tuple[str, ...] = ()
+              ) -> dict[str, Any]:
     """Plan ``config_dir`` offline in a copy under ``workdir`` and return ``terraform show -json``.
 
+    ``args`` go to `terraform plan` (`-var`, `-var-file` relative to the configuration).
     With ``allow_error`` a failing ``terraform plan`` that still wrote a plan
     file (Terraform does so for an errored plan) returns that plan's JSON.
     """
@@ -141,7 +143,7 @@ def plan_json(config_dir: Path, workdir: Path, *, allow_error: bool = False) -> 
     env = offline_env(workdir)
     _run(["terraform", "init", "-input=false", "-no-color"], work, env)
     try:
-        _run(["terraform", "plan", "-refresh=false", "-input=false", "-no-color", "-out=plan.bin"],
+        _run(["terraform", "plan", "-refresh=false", "-input=false", "-no-color", "-out=plan.bin", *args],
              work, env)
     except RuntimeError:
         if not (allow_error and (work / "plan.bin").exists()):

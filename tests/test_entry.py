@@ -38,6 +38,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(FIXTURES / "terraform" / "literal_and_reference", root / "tf")
     shutil.copytree(FIXTURES / "terraform" / "unknown_count", root / "tf-unknown")
     shutil.copytree(FIXTURES / "terraform" / "broken_file", root / "tf-broken")
+    shutil.copytree(FIXTURES / "terraform" / "default_is_not_a_deployment", root / "tf-defaults")
     shutil.copy(FIXTURES / "cloudformation" / "literal_users.yaml", root / "template.yaml")
     return root
 
@@ -55,6 +56,8 @@ SHAPES = [
     ["scan", "--output=out.txt", "tf"],
     ["scan", "--", "tf"],
     ["scan", "tf", "--no-cache", "--no-suppressions"],
+    ["scan", "tf-defaults", "--pin-defaults", "-f", "json"],
+    ["scan", "tf-defaults", "--strict"],
     ["scan", "nope"],
     ["scan", "tf-broken", "-f", "JSON"],
     # Usage errors and shapes the front door leaves to Typer: the same words either way.

@@ -360,6 +360,7 @@ class _KeyBuilder:
         status, status_reason = self._status(props, resolver)
         reasons.insert(0, status_reason)
         user_location: Location | None = None
+        user_open: str | None = None
         if "UserName" not in props:
             user = UserId(None, f"{address} (no UserName)")
         else:
@@ -383,6 +384,9 @@ class _KeyBuilder:
             elif isinstance(resolved, Unresolved):
                 user = UserId(None, resolved.expr)
                 reasons.append(f"user from {resolved.expr}, not known before deployment")
+                param = user_node.get("Ref") if isinstance(user_node, dict) and len(user_node) == 1 else None
+                if isinstance(param, str) and param in _parameters(self.template) and param not in self.values:
+                    user_open = param  # a parameter without a value: it may name any user of the template
             else:
                 user = UserId(None, f"{address}/Properties/UserName")
 
@@ -405,7 +409,8 @@ class _KeyBuilder:
         if isinstance(user_resource, Mapping):
             suppressions += from_metadata(user_resource.get("Metadata"), self.display,
                                           self.locations.get(user.ref or ""))
-        return AccessKey(address, user, status, count, location, "; ".join(reasons), user_location, suppressions)
+        return AccessKey(address, user, status, count, location, "; ".join(reasons), user_location, suppressions,
+                         user_open)
 
     def _status(self, props: Mapping[str, Any], resolver: Resolver) -> tuple[Status, str]:
         if "Status" not in props:
@@ -427,6 +432,11 @@ class _KeyBuilder:
         if isinstance(value, Unresolved):
             return "Unknown", f"Status from {value.expr}, not known before deployment"
         return "Unknown", "Status is not a string"
+
+
+def _parameters(template: Mapping[str, Any]) -> Mapping[str, Any]:
+    params = template.get("Parameters")
+    return params if isinstance(params, dict) else {}
 
 
 def _strip_if(node: Any, conditions: Mapping[str, bool]) -> Any:

@@ -12,6 +12,7 @@ and ids, and only when they are not marked sensitive.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -393,15 +394,27 @@ class _Locator:
         if names and ".".join(names) in self.modules_json:
             return self.root / self.modules_json[".".join(names)]
         directory = self.root
-        module = _obj(self.config.get("root_module"))
+        module: dict[str, Any] | None = _obj(self.config.get("root_module")) if self.config else None
         for name in names:
-            call = _obj(_obj(module.get("module_calls")).get(name))
-            source = call.get("source")
+            if module is not None:
+                call = _obj(_obj(module.get("module_calls")).get(name))
+                source = call.get("source")
+                module = _obj(call.get("module"))
+            else:  # a state carries no configuration: the module calls are read from the .tf files
+                source = self._hcl_source(directory, name)
             if not isinstance(source, str) or not source.startswith(("./", "../")):
                 return None
-            directory = directory / source
-            module = _obj(call.get("module"))
+            directory = Path(os.path.normpath(directory / source))
         return directory
+
+    def _hcl_source(self, directory: Path, name: str) -> str | None:
+        from iacguard.discover import module_calls
+
+        for tf, lines in self._files(directory):
+            for call in module_calls("\n".join(lines), False, str(tf)):
+                if call.name == name:
+                    return call.source
+        return None
 
     def _files(self, directory: Path) -> list[tuple[Path, list[str]]]:
         if directory not in self.cache:
@@ -426,12 +439,10 @@ class _Locator:
         return Location(self.display, None)
 
     def _show(self, tf: Path) -> str:
+        """The file as the user names it: through --tf-dir, normalised (no examples/users/../../main.tf)."""
         assert self.root is not None
-        try:
-            relative = tf.relative_to(self.root)
-        except ValueError:
-            return str(tf)
-        return str(Path(self.root_display) / relative) if self.root_display else str(relative)
+        relative = os.path.relpath(os.path.normpath(tf), os.path.normpath(self.root))
+        return os.path.normpath(os.path.join(self.root_display, relative)) if self.root_display else relative
 
 
 # --- the unit -------------------------------------------------------------------

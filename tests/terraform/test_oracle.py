@@ -34,8 +34,8 @@ ROOTS = sorted(
 )
 
 
-def _verdicts(paths: list[Path]) -> dict[str, str]:
-    result = scan(paths, ScanOptions())
+def _verdicts(paths: list[Path], options: ScanOptions = ScanOptions()) -> dict[str, str]:
+    result = scan(paths, options)
     return {(f.user or f"ref:{f.user_ref}").lower(): f.verdict for f in result.findings}
 
 
@@ -69,8 +69,11 @@ def test_plan_and_hcl_agree(root: Path, planned: dict[Path, Any], tmp_path: Path
     plan_file.write_text(json.dumps(plan))
     old = Path.cwd()
     os.chdir(root)
+    no_deployment = tmp_path / "none.tfvars"  # a --var-file: the repository's declared deployments do not count
+    no_deployment.write_text("")
     try:
-        from_hcl = _verdicts([Path(".")])
+        # What `terraform plan` plans: the defaults exactly, no declared deployment.
+        from_hcl = _verdicts([Path(".")], ScanOptions(pin_defaults=True, var_files=(no_deployment,)))
     finally:
         os.chdir(old)
     from_plan = _verdicts([plan_file])

@@ -507,6 +507,8 @@ def _iter_pairs(collection: Any) -> list[tuple[Any, Any]]:
 
 def get_attr(target: Any, name: str, tracker: Tracker) -> Any:
     if isinstance(target, Unknown):
+        if target.opens is not None:
+            return target.opens(name)
         return Unknown(target.reasons, target.symbols, f"{target.ref}.{name}" if target.ref else None)
     attr = getattr(target, "tf_attr", None)
     if attr is not None:

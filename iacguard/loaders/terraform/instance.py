@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from iacguard.discover import remote_module_note
+from iacguard.loaders.terraform import known_modules
 from iacguard.loaders.terraform import syntax as s
 from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache
 from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
@@ -61,6 +62,12 @@ class UnitContext:
         self.files: set[Path] = set()
         self.directories: set[Path] = {root.resolve()}  # looked at, found or not (for the cache)
         self.module_instances = 0  # materialised so far (limits.max_module_instances)
+        # Keys an unanalysed module may create for a string it is given under a name that does not say
+        # "user": they count only for a user that has keys elsewhere in the unit.
+        self.speculative: list[AccessKey] = []
+        # Values assumed for unknowns that are not root variables (data source attributes, outputs of
+        # modules not analysed, attributes known after apply): one scenario of the values they may take.
+        self.assumed: dict[str, Any] = {}
 
     def note(self, message: str, file: Path | None = None, line: int | None = None) -> None:
         entry = Note(self.unit_name, message, self.display(file) if file else None, line)
@@ -123,7 +130,12 @@ class ResourceInstance:
             return self.user_identity("user_name")
         if name in self.decl.block.attrs:
             return self.configured(name)
-        return Unknown(f"{self.address}.{name} is known only after apply", ref=f"{self.address}.{name}")
+        symbol = f"{self.address}.{name}"
+        assumed = self.module.ctx.assumed
+        if symbol in assumed:  # a scenario of the values it may take
+            return assumed[symbol]
+        # A symbol of its own: compared with literals, it is enumerated as a variable without a value is.
+        return Unknown(f"{symbol} is known only after apply", symbols=frozenset([symbol]), ref=symbol)
 
 
 class ModuleValue:
@@ -287,7 +299,8 @@ class ModuleInstance:
             if isinstance(instances, Unknown):
                 return instances
             if instances is None:
-                return Unknown(f"module.{name} is not analysed", ref=f"{self.prefix}module.{name}")
+                return Unknown(f"module.{name} is not analysed", ref=f"{self.prefix}module.{name}",
+                               opens=lambda output: self._unanalysed_output(name, output))
             if isinstance(instances, _Many):
                 return Unknown(instances.reason, ref=f"{self.prefix}module.{name}")
             kind, children = instances
@@ -298,6 +311,14 @@ class ModuleInstance:
             return {k: ModuleValue(child) for k, child in children}
 
         return self._memoised(("module", name), compute, f"module.{name}")
+
+    def _unanalysed_output(self, name: str, output: str) -> Any:
+        """An output of a module that is not analysed: an unknown of its own (enumerated when compared)."""
+        symbol = f"{self.prefix}module.{name}.{output}"
+        if symbol in self.ctx.assumed:
+            return self.ctx.assumed[symbol]
+        return Unknown(f"module.{name}.{output}: the module is not analysed", symbols=frozenset([symbol]),
+                       ref=symbol)
 
     def child_config(self, name: str, decl: Decl) -> ModuleConfig | None:
         source_attr = decl.block.attrs.get("source")
@@ -311,7 +332,14 @@ class ModuleInstance:
         elif key_path in self.ctx.manifest:
             directory = self.ctx.manifest[key_path]
         else:
-            self.ctx.note(remote_module_note(name, source), decl.file, decl.block.line)
+            version_attr = decl.block.attrs.get("version")
+            model, _ = known_modules.find(source, self.evaluate(version_attr.expr) if version_attr else None)
+            if model is not None:
+                self.ctx.note(f'module "{name}" ({source}) is counted from iacguard\'s model of its major version '
+                              f"{model.major} (rules/modules); run terraform init to read the real copy",
+                              decl.file, decl.block.line)
+            else:
+                self.ctx.note(remote_module_note(name, source), decl.file, decl.block.line)
             return None
         self.ctx.directories.add(directory)
         boundaries = self.ctx.limits_boundaries
@@ -421,8 +449,18 @@ class ModuleInstance:
 
     def _keys_from_unanalysed(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
         """A module we cannot read may create a key for a user it is given: at most one each, so a
-        user with a key elsewhere warns, and a user given to it alone passes."""
+        user with a key elsewhere warns, and a user given to it alone passes.  A public module the
+        data file models counts exactly instead."""
+        source_attr, version_attr = decl.block.attrs.get("source"), decl.block.attrs.get("version")
+        source = self.evaluate(source_attr.expr) if source_attr else None
+        uncovered = ""
+        if isinstance(source, str) and not source.startswith(("./", "../")):
+            version = self.evaluate(version_attr.expr) if version_attr else None
+            model, uncovered = known_modules.find(source, version)
+            if model is not None:
+                return self._keys_from_model(name, decl, multiplier, model)
         users: dict[str, UserId] = {}
+        named: dict[str, UserId] = {}  # strings given under other names: a user only if it has keys elsewhere
         for arg, attr in sorted(decl.block.attrs.items()):
             if arg in _META_ARGS:
                 continue
@@ -431,14 +469,93 @@ class ModuleInstance:
                 users.setdefault(value.user_name.lower(), UserId(value.user_name, value.ref))
             elif isinstance(value, str) and "user" in arg.lower() and value:
                 users.setdefault(value.lower(), UserId(value, None))
+            elif isinstance(value, str) and value and len(value) <= 64:  # IAM user names are at most 64
+                named.setdefault(value.lower(), UserId(value, None))
         location = Location(self.ctx.display(decl.file), decl.block.line)
         reason = f'module "{name}" is not analysed and is given this user: it may create a key'
-        return [AccessKey(f"{self.prefix}module.{name}.(not analysed)", user, "Unknown",
-                          _times(KeyCount(0, 1), multiplier), location, reason)
-                for user in users.values()]
+        if isinstance(source, str) and not source.startswith(("./", "../")) and uncovered:
+            reason += f" ({uncovered})"
+        address = f"{self.prefix}module.{name}.(not analysed)"
+        count = _times(KeyCount(0, 1), multiplier)
+        self.ctx.speculative.extend(AccessKey(address, user, "Unknown", count, location, reason)
+                                    for key, user in named.items() if key not in users)
+        return [AccessKey(address, user, "Unknown", count, location, reason) for user in users.values()]
+
+    def _keys_from_model(self, name: str, decl: Decl, multiplier: KeyCount,
+                         model: known_modules.ModuleModel) -> list[AccessKey]:
+        """The key a modelled public module creates (rules/modules/public_modules.yaml)."""
+        expansion = self.expansion(decl.block)
+        runs: list[tuple[str, dict[str, Any], KeyCount]] = []
+        if expansion is None:
+            runs.append((f"module.{name}", {}, KeyCount(1, 1)))
+        elif isinstance(expansion, Unknown):
+            unknown = Unknown(expansion.reasons, expansion.symbols)
+            runs.append((f"module.{name}[*]", {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}},
+                         _bounded_count(expansion)))
+        else:
+            kind, value = expansion
+            items = [(f"module.{name}[{i}]", {"count": {"index": i}}) for i in range(value)] if kind == "count" \
+                else [(f'module.{name}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in value]
+            if len(items) > self.ctx.limits.max_instances:
+                index = Unknown(f"module.{name} instance, one of {len(items)} not materialised")
+                runs.append((f"module.{name}[*]", {"count": {"index": index}, "each": {"key": index, "value": index}},
+                             KeyCount(len(items), len(items))))
+            else:
+                runs.extend((address, bindings, KeyCount(1, 1)) for address, bindings in items)
+        location = Location(self.ctx.display(decl.file), decl.block.line)
+        keys = []
+        for address, bindings, times in runs:
+            def value(arg: str | None, bindings: dict[str, Any] = bindings) -> Any:
+                if arg is None:
+                    return None
+                attr = decl.block.attrs.get(arg)
+                return self.evaluate(attr.expr, bindings) if attr is not None else model.defaults.get(arg)
+
+            low, high, why = 1, 1, [f"{model.source} v{model.major} (modelled by iacguard)"]
+            for arg in model.key_when:
+                given = value(arg)
+                if isinstance(given, Unknown):
+                    self.ctx.tracker.hint(given, True, False)
+                    low = 0
+                    why.append(f"{arg} unknown: {given.reason_text()}")
+                elif given is False or given == "false":
+                    high = 0
+                elif arg in decl.block.attrs:
+                    why.append(f"{arg} = {_show(given)}")
+            if high == 0:
+                continue
+            status_value = value(model.status_input)
+            status: Status
+            if status_value is None:
+                status = "Active"
+                why.append("status not set (Active)")
+            elif isinstance(status_value, Unknown):
+                self.ctx.tracker.consume(status_value)
+                status = "Unknown"
+                why.append(f"status unknown: {status_value.reason_text()}")
+            elif status_value in ("Active", "Inactive"):
+                status = status_value
+                why.append(f'status = "{status_value}"')
+            else:
+                status = "Unknown"
+                why.append(f"status = {_show(status_value)} is not Active or Inactive")
+            user_address = f"{self.prefix}{address}.aws_iam_user.this"
+            user_name = value(model.name_input)
+            if isinstance(user_name, str) and model.name_input is not None:
+                user = UserId(str(user_name), user_address)
+            else:
+                if isinstance(user_name, Unknown):
+                    self.ctx.tracker.consume(user_name)
+                user = UserId(None, user_address)
+            keys.append(AccessKey(f"{self.prefix}{address}.aws_iam_access_key.this", user, status,
+                                  _times(_times(KeyCount(low, high), times), multiplier), location, ", ".join(why)))
+        return keys
 
     def _keys_of(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
         base = f"{self.prefix}aws_iam_access_key.{name}"
+        block = decl.block
+        if any(block.line <= (e.line or 0) <= block.end_line for e in self.ctx.cache.lazy_errors.get(decl.file, ())):
+            return []  # a syntax error inside it: the file is an error; no user is made up from what is left
         location = Location(self.ctx.display(decl.file), decl.block.line)
         tracker = self.ctx.tracker
         tracker.trace = []

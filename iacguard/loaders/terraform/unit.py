@@ -87,13 +87,17 @@ def root_values(root: Path, options: ScanOptions, display: Callable[[Path], str]
 
 
 def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[str, VarValue],
-              display: Callable[[Path], str], manifest: dict[str, Path]) -> tuple[list[AccessKey], UnitContext]:
+              display: Callable[[Path], str], manifest: dict[str, Path], assumed: dict[str, Any] | None = None
+              ) -> tuple[list[AccessKey], UnitContext]:
     ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries)
+    ctx.assumed = dict(assumed or {})
     config = cache.config(root)
     ctx.errors.extend(config.errors)
     ctx.files.update(config.files)
     instance = ModuleInstance(ctx, config, "", "", values.get, (root.resolve(),))
     keys = instance.access_keys()
+    users = {k.user.key for k in keys}
+    keys += [k for k in ctx.speculative if k.user.key in users]
     # Every file of every module the unit reads is parsed whole, so a syntax error anywhere in it is
     # reported (evaluation alone parses only the blocks it needs).
     for path in sorted(ctx.files):
@@ -116,8 +120,9 @@ class _Run:
         self.spent = 0
         self.ctx: UnitContext | None = None  # of the first evaluation: its notes, files and errors count
 
-    def evaluate(self, values: dict[str, VarValue]) -> tuple[list[AccessKey], UnitContext]:
-        keys, ctx = _evaluate(self.root, self.cache, self.options, values, self.display, self.manifest)
+    def evaluate(self, values: dict[str, VarValue], assumed: dict[str, Any] | None = None
+                 ) -> tuple[list[AccessKey], UnitContext]:
+        keys, ctx = _evaluate(self.root, self.cache, self.options, values, self.display, self.manifest, assumed)
         self.spent += ctx.evaluator.work
         if self.ctx is None:
             self.ctx = ctx
@@ -136,8 +141,21 @@ def _candidates(ctx: UnitContext, symbols: set[str] | None = None) -> dict[str, 
     return {
         symbol: sorted(hints, key=repr)
         for symbol, hints in tracker.hints.items()
-        if symbol not in tracker.opaque and symbol.startswith("var.") and (symbols is None or symbol in symbols)
+        if symbol not in tracker.opaque and _enumerable(symbol) and (symbols is None or symbol in symbols)
     }
+
+
+def _enumerable(symbol: str) -> bool:
+    """Root variables, and unknowns the unit cannot know before apply (data sources, outputs of modules
+    not analysed, attributes known after apply); not the variables of a child module."""
+    return symbol.startswith("var.") or ".var." not in symbol
+
+
+def _assign(values: dict[str, VarValue], assumed: dict[str, Any], symbol: str, value: Any, source: str) -> None:
+    if symbol.startswith("var."):
+        values[symbol.removeprefix("var.")] = VarValue(value, source)
+    else:
+        assumed[symbol] = value
 
 
 def _scenarios(run: _Run, values: dict[str, VarValue], deployment: str = "") -> list[Scenario]:
@@ -168,9 +186,10 @@ def _scenarios(run: _Run, values: dict[str, VarValue], deployment: str = "") -> 
                      f"take more than {SCENARIO_WORK:,} steps; counted as ranges")
             return given
         assigned = dict(values)
+        assumed: dict[str, Any] = {}
         for symbol, value in zip(names, combo, strict=True):
-            assigned[symbol.removeprefix("var.")] = VarValue(value, "an assumed value")
-        scenario_keys, _ = run.evaluate(assigned)
+            _assign(assigned, assumed, symbol, value, "an assumed value")
+        scenario_keys, _ = run.evaluate(assigned, assumed)
         description = ", ".join(_assumed(n, v) for n, v in zip(names, combo, strict=True))
         scenarios.append(Scenario(description, tuple(scenario_keys), given=False, deployment=deployment))
     return scenarios
@@ -253,12 +272,13 @@ def _alternatives(run: _Run, values: dict[str, VarValue], root_vars: dict[str, D
             return [Scenario("another value of " + ", ".join(f"var.{n}" for n in sorted(touched)),
                              tuple(probe_keys), given=False, alternative=True)]
         assigned = dict(probe)
+        assumed: dict[str, Any] = {}
         for symbol, value in zip(names, combo, strict=True):
-            assigned[symbol.removeprefix("var.")] = VarValue(value, "a value a deployment may set")
+            _assign(assigned, assumed, symbol, value, "a value a deployment may set")
         for name in defaults:
             if f"var.{name}" not in choices and name not in still_unknown:
                 assigned[name] = VarValue(defaults[name], "its default")
-        keys, _ = run.evaluate(assigned)
+        keys, _ = run.evaluate(assigned, assumed)
         parts = [f"{_assumed(n, v)} (default {_show(defaults[n.removeprefix('var.')])})" for n, v in changed]
         parts += [f"var.{n} other than its default {_show(defaults[n])}" for n in still_unknown]
         parts += [_assumed(n, v) for n, v in zip(names, combo, strict=True)

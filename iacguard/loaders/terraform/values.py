@@ -15,11 +15,11 @@ from typing import Any
 
 
 class Unknown:
-    __slots__ = ("bounds", "derived", "reasons", "ref", "symbols")
+    __slots__ = ("bounds", "derived", "opens", "reasons", "ref", "symbols")
 
     def __init__(self, reasons: frozenset[str] | str = frozenset(), symbols: frozenset[str] = frozenset(),
                  ref: str | None = None, derived: frozenset[str] = frozenset(),
-                 bounds: tuple[float, float] | None = None) -> None:
+                 bounds: tuple[float, float] | None = None, opens: Any = None) -> None:
         self.reasons = frozenset([reasons]) if isinstance(reasons, str) else reasons
         # Root inputs whose value flows into this one as it is...
         self.symbols = symbols
@@ -29,6 +29,8 @@ class Unknown:
         # The number it will be lies in [low, high] (`enabled ? 1 : 0`, `min(1, x)`): a count it
         # decides is bounded by them.  None: any value.
         self.bounds = bounds
+        # An object not analysed (a module without its source): each attribute is an unknown of its own.
+        self.opens = opens
 
     def __repr__(self) -> str:
         return f"Unknown({sorted(self.reasons)!r})"
