@@ -30,12 +30,19 @@ def anchored(pattern: str, base: Path) -> str:
     return os.path.normpath(os.path.join(os.path.abspath(base), pattern))
 
 
-def excluded(path: str, patterns: Iterable[str]) -> str | None:
-    """The first pattern that matches this path (absolute or relative to the working directory)."""
+def excluded(path: str, patterns: Iterable[str], whole: bool = False) -> str | None:
+    """The first pattern that matches this path (absolute or relative to the working directory).
+    The walk asks about each name as it descends; `whole` (a path named on the command line) checks
+    every directory of the path as given, and every directory above it for a path glob."""
     full = os.path.abspath(path)
-    name = os.path.basename(full)
+    names = [p for p in os.path.normpath(path).split(os.sep) if p not in ("", ".", "..")] if whole else []
+    names = names or [os.path.basename(full)]
+    paths = [full, *(str(parent) for parent in Path(full).parents)] if whole else [full]
     for pattern in patterns:
-        if fnmatch.fnmatchcase(full if os.sep in pattern or "/" in pattern else name, pattern):
+        if os.sep in pattern or "/" in pattern:
+            if any(fnmatch.fnmatchcase(candidate, pattern) for candidate in paths):
+                return pattern
+        elif any(fnmatch.fnmatchcase(name, pattern) for name in names):
             return pattern
     return None
 

@@ -222,9 +222,9 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
     from iacguard.ignore import LeftOut, excluded
 
     left_out = LeftOut(options.exclude, options.boundaries if options.gitignore else ())
-    named_out = [p for p in paths if excluded(str(p), options.exclude)]  # --exclude covers named paths too
+    named_out = [p for p in paths if excluded(str(p), options.exclude, whole=True)]  # named paths too
     for named in named_out:
-        pattern = excluded(str(named), options.exclude) or ""
+        pattern = excluded(str(named), options.exclude, whole=True) or ""
         left_out.counts[pattern] = left_out.counts.get(pattern, 0) + 1
     paths = [p for p in paths if p not in named_out]
     changed_tf = [p for p in paths if p.is_file() and (discover.is_terraform_file(p) or
