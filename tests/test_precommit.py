@@ -1,8 +1,10 @@
 """The real pre-commit, installed as a git hook in a scratch repository, running this repository's
 hooks as configured in examples/ci/.pre-commit-config.yaml.
 
-pre-commit builds the hooks' environment by pip-installing this repository at HEAD (about a minute),
-so the environment is built once per module in a private PRE_COMMIT_HOME.
+The hook repository is a temporary clone of this repository's HEAD with the example's `rev:` (the
+release tag, v0.1.0) created in it, so the documented `rev:` is what is resolved.  pre-commit builds the
+hooks' environment by pip-installing that tag (about a minute), once per module in a private
+PRE_COMMIT_HOME.
 """
 
 from __future__ import annotations
@@ -83,13 +85,12 @@ def _git(*args: str, cwd: Path, env: dict[str, str]) -> str:
     return proc.stdout.strip()
 
 
-def _test_config(rev: str) -> str:
-    """The example config with its remote replaced by this repository, and iacguard made verbose
-    so a passing run still shows what iacguard printed."""
+def _test_config(clone: Path) -> str:
+    """The example config with its remote replaced by a tagged clone, and iacguard made verbose
+    so a passing run still shows what iacguard printed.  The `rev:` stays as documented."""
     config: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIG.read_text())
     (hook_repo,) = config["repos"]
-    hook_repo["repo"] = str(REPO)
-    hook_repo["rev"] = rev
+    hook_repo["repo"] = str(clone)
     for hook in hook_repo["hooks"]:
         if hook["id"] == "iacguard":
             hook["verbose"] = True
@@ -110,8 +111,12 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> HookSetup:
         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
     }
     # The hook repository is what is committed: uncommitted edits in the working tree are not tested.
-    rev = _git("rev-parse", "HEAD", cwd=REPO, env=env)
-    setup = HookSetup(env, _test_config(rev))
+    clone = tmp_path_factory.mktemp("hook-repo") / "iacguard"
+    _git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone), cwd=REPO, env=env)
+    rev = yaml.safe_load(EXAMPLE_CONFIG.read_text())["repos"][0]["rev"]
+    assert rev == "v0.1.0"  # the release the README documents
+    _git("tag", rev, cwd=clone, env=env)
+    setup = HookSetup(env, _test_config(clone))
     seed = tmp_path_factory.mktemp("seed")
     _init(seed, setup)
     subprocess.run(
