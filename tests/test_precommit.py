@@ -186,8 +186,8 @@ def test_unrelated_yaml_is_not_broken_or_slowed(repo: Path, hooks: HookSetup) ->
     commit = _commit(repo, hooks, {"deploy/web.yaml": K8S_MANIFEST})
     assert commit.code == 0 and commit.made, commit.output
     assert "Passed" in _hook_line(commit.output, "iacguard")
-    # The cfn-lint hook is scoped to cloudformation/ in the example: a manifest never reaches it.
-    assert "Skipped" in _hook_line(commit.output, "iacguard-cfn-lint")
+    # The cfn-lint hook gets the manifest and hands cfn-lint nothing: it is not CloudFormation.
+    assert "Passed" in _hook_line(commit.output, "iacguard-cfn-lint")
     # iacguard saw the file and had nothing to say about it.
     assert re.search(r"\b0 fail, 0 warn, 0 errors\b", commit.output), commit.output
     assert "FAIL" not in commit.output and "WARN" not in commit.output
@@ -195,9 +195,26 @@ def test_unrelated_yaml_is_not_broken_or_slowed(repo: Path, hooks: HookSetup) ->
     assert duration and float(duration.group(1)) < 20, commit.output
 
 
+HELM_TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  replicas: {{ .Values.replicas }}
+"""
+
+
+def test_a_helm_chart_never_fails_the_cfn_lint_hook(repo: Path, hooks: HookSetup) -> None:
+    commit = _commit(repo, hooks, {"chart/templates/deployment.yaml": HELM_TEMPLATE, "chart/values.yaml": "replicas: 2\n"})
+    assert commit.code == 0 and commit.made, commit.output
+    assert "Passed" in _hook_line(commit.output, "iacguard-cfn-lint")
+
+
 def test_a_cloudformation_template_goes_through_cfn_lint_with_the_rule(repo: Path, hooks: HookSetup) -> None:
     template = (REPO / "examples" / "cloudformation" / "fail.yaml").read_text()
-    commit = _commit(repo, hooks, {"cloudformation/stack.yaml": template})
+    # anywhere in the repository, beside a Helm chart in the same commit
+    commit = _commit(repo, hooks, {"infra/stack.yaml": template, "chart/templates/deployment.yaml": HELM_TEMPLATE})
     assert not commit.made, commit.output
     assert "Failed" in _hook_line(commit.output, "iacguard-cfn-lint")
     assert "E9101" in commit.output
