@@ -62,6 +62,15 @@ def _git_dir(work_tree: Path) -> Path | None:
     return target if target.is_absolute() else (work_tree / target)
 
 
+def _common_dir(git_dir: Path) -> Path:
+    """Where info/exclude lives: a worktree's git directory names the main one in `commondir`."""
+    try:
+        named = (git_dir / "commondir").read_text(encoding="utf-8", errors="replace")[:4096].strip()
+    except OSError:
+        return git_dir
+    return Path(named) if Path(named).is_absolute() else git_dir / named
+
+
 def tracked_paths(work_tree: Path) -> set[str] | None:
     """Paths in the git index ('/'-separated, relative to the work tree), with every directory that
     holds one; None when the index cannot be read (then .gitignore hides nothing)."""
@@ -144,7 +153,7 @@ class GitIgnore:
         self.tracked = tracked_paths(Path(self.root))
         self._specs: dict[str, Any] = {}
         git_dir = _git_dir(Path(self.root))
-        self._info = self._spec_of(str(git_dir / "info" / "exclude")) if git_dir is not None else None
+        self._info = self._spec_of(str(_common_dir(git_dir) / "info" / "exclude")) if git_dir is not None else None
 
     def _spec_of(self, file: str) -> Any:
         if file in self._specs:

@@ -206,7 +206,8 @@ spec:
 
 
 def test_a_helm_chart_never_fails_the_cfn_lint_hook(repo: Path, hooks: HookSetup) -> None:
-    commit = _commit(repo, hooks, {"chart/templates/deployment.yaml": HELM_TEMPLATE, "chart/values.yaml": "replicas: 2\n"})
+    chart = {"chart/templates/deployment.yaml": HELM_TEMPLATE, "chart/values.yaml": "replicas: 2\n"}
+    commit = _commit(repo, hooks, chart)
     assert commit.code == 0 and commit.made, commit.output
     assert "Passed" in _hook_line(commit.output, "iacguard-cfn-lint")
 

@@ -129,5 +129,14 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_runs(wheel: Path, tmp_pa
            "print(pathlib.Path(iacguard.__file__).parent.joinpath('py.typed').is_file())")
     run = subprocess.run([str(python), "-c", api, str(REPO / "examples")], capture_output=True, text=True, cwd=tmp_path)
     assert run.stdout.split("\n")[:2] == ["['deploy', 'deploy']", "True"], run.stderr
+    # .gitignore is read with the dependencies the wheel declares (an untracked, ignored copy is left out)
+    repo = tmp_path / "project"
+    (repo / "build").mkdir(parents=True)
+    (repo / ".gitignore").write_text("build/\n")
+    (repo / "build" / "main.tf").write_text('resource "aws_iam_access_key" "a" {\n  user = "x"\n}\n'
+                                            'resource "aws_iam_access_key" "b" {\n  user = "x"\n}\n')
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    ignored = subprocess.run([str(venv / "bin" / "iacguard"), "scan", "."], capture_output=True, text=True, cwd=repo)
+    assert ignored.returncode == 0 and "nothing scanned" in ignored.stdout, ignored.stdout + ignored.stderr
     listed = subprocess.run([str(python), "-m", "pip", "show", DISTRIBUTION], capture_output=True, text=True)
     assert "Name: iacguard-lint" in listed.stdout
