@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -272,3 +273,59 @@ def test_gitlab_code_quality_report_has_the_documented_fields(tmp_path: Path) ->
     assert len({i["fingerprint"] for i in issues}) == 2
     finding = next(i for i in issues if i["check_name"] == "AWS130IAM13")
     assert finding["severity"] == "critical" and finding["location"] == {"path": "infra/main.tf", "lines": {"begin": 4}}
+
+
+def _stderr_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the command with stderr on a pseudo-terminal (as in a person's shell); what it showed there."""
+    import pty
+    import sys
+    import threading
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "iacguard", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=slave, env={**os.environ, "TERM": "xterm", "NO_COLOR": "1"})
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    proc.communicate(timeout=300)
+    reader.join(timeout=10)
+    os.close(master)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_counts_on_a_terminal_and_never_when_piped(tmp_path: Path) -> None:
+    files = {f"deploy/app{i}.yaml": f"kind: ConfigMap\nmetadata: {{name: app{i}}}\n" for i in range(240)}
+    repo = _repo(tmp_path / "r", {**files, "main.tf": TWO_KEYS})
+    code, shown = _stderr_on_a_terminal(["scan", "."], repo)
+    assert code == 1
+    assert re.search(r"scanning… \d+ of 24\d files and units", shown), shown[-2000:]
+    piped = run_cli("scan", ".", cwd=repo)
+    assert piped.code == 1 and "scanning" not in piped.stderr + piped.stdout
+    quiet_code, quiet = _stderr_on_a_terminal(["scan", ".", "--quiet"], repo)
+    assert quiet_code == 1 and "scanning" not in quiet
+
+
+def test_rules_as_json_lists_the_catalogue() -> None:
+    from iacguard.catalogue import load_rules
+
+    run = run_cli("rules", "--format", "json")
+    assert run.code == 0
+    rules = run.json()["rules"]
+    assert [r["id"] for r in rules] == sorted(load_rules())
+    (rule,) = [r for r in rules if r["id"] == "AWS130IAM13"]
+    assert rule["title"] == load_rules()["AWS130IAM13"].title and rule["severity"] == "medium"
+    assert any(f["control"] == "1.13" for f in rule["frameworks"])
+    bad = run_cli("rules", "--format", "xml")
+    assert bad.code == 2 and "unknown format 'xml'" in bad.stderr
