@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run_cli
 
@@ -329,3 +331,40 @@ def test_rules_as_json_lists_the_catalogue() -> None:
     assert any(f["control"] == "1.13" for f in rule["frameworks"])
     bad = run_cli("rules", "--format", "xml")
     assert bad.code == 2 and "unknown format 'xml'" in bad.stderr
+
+
+_SEGMENTS = ["..", ".", "sub", "link", "sub/link", "a b", "deep/er"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=6), absolute=st.booleans(),
+       key=st.sampled_from(["var_files", "parameters_files", "baseline", "tf_dir", "format"]))
+def test_every_spelling_of_a_config_path_is_kept_inside_the_repository(
+        config_tree: Path, parts: list[str], absolute: bool, key: str) -> None:
+    """Generated spellings (.., ., links out, absolute): a config in the repository may name a path iff it
+    resolves inside the repository; the same file outside the repository (a job's --config) may name any."""
+    from iacguard import config
+
+    repo = config_tree / "repo"
+    relative = "/".join([*parts, "x.json"])
+    value = str(config_tree / relative) if absolute else relative
+    written = [f"json={value}"] if key == "format" else [value] if key.endswith("_files") else value
+    # as the system resolves it: a link first, then the `..` after it
+    target = os.path.realpath(os.path.join(repo, value))
+    inside = target == os.path.realpath(repo) or target.startswith(os.path.realpath(repo) + os.sep)
+    try:
+        config._validate({key: written}, repo / ".iacguard.toml", os.path.realpath(repo))
+    except config.ConfigError as exc:
+        assert not inside and "leads out of the repository" in str(exc)
+    else:
+        assert inside
+    config._validate({key: written}, config_tree / "ci.toml", os.path.realpath(repo))  # the job's own file
+
+
+@pytest.fixture(scope="module")
+def config_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("config-paths")
+    (root / "repo" / "sub").mkdir(parents=True)
+    (root / "repo" / "link").symlink_to(root)  # leads out
+    (root / "repo" / "sub" / "link").symlink_to(root / "repo")  # stays in
+    return root
