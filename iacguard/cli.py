@@ -142,22 +142,37 @@ def scan(
 @app.command()
 def rules(
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", metavar="FORMAT", help="text (a table) or json (every field of every rule).")] = "text",
 ) -> None:
     """List the controls iacguard checks.
 
-    Example:
+    Examples:
 
       iacguard rules
+
+      iacguard rules --format json
     """
     from iacguard.catalogue import CatalogueError, load_rules
     from iacguard.explain import render_rules_list
 
+    if output_format.lower() not in ("text", "json"):
+        raise typer.BadParameter(f"unknown format {output_format!r}; choose from text, json", param_hint="--format")
     try:
         catalogue = load_rules()
     except CatalogueError as exc:
         typer.echo(f"iacguard: {exc}", err=True)
         raise typer.Exit(run.EXIT_ERROR) from None
     from iacguard.run import console
+
+    if output_format.lower() == "json":
+        import json
+
+        from iacguard.catalogue import rule_as_dict
+
+        print(json.dumps({"version": __version__, "rules": [rule_as_dict(r) for r in catalogue.values()]},
+                         indent=2, ensure_ascii=False))
+        return
 
     render_rules_list(catalogue, console(sys.stdout, no_color))
 

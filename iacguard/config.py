@@ -157,7 +157,8 @@ def _validate(values: Any, path: Path, repository: str | None = None, section: s
     out = dict(values)
 
     def resolved(key: str, value: str) -> str:
-        full = os.path.normpath(os.path.join(relative_to, value))
+        # Not normalised first: `link/..` is the link's parent, as the system resolves it.
+        full = os.path.join(relative_to, value)
         if untrusted and repository is not None and not inside(full, repository):
             raise ConfigError(f"{where}: {key}: {value!r} leads out of the repository; a config file in the "
                               "repository may only name paths inside it (a flag may name any path)")

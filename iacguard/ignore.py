@@ -30,12 +30,19 @@ def anchored(pattern: str, base: Path) -> str:
     return os.path.normpath(os.path.join(os.path.abspath(base), pattern))
 
 
-def excluded(path: str, patterns: Iterable[str]) -> str | None:
-    """The first pattern that matches this path (absolute or relative to the working directory)."""
+def excluded(path: str, patterns: Iterable[str], whole: bool = False) -> str | None:
+    """The first pattern that matches this path (absolute or relative to the working directory).
+    The walk asks about each name as it descends; `whole` (a path named on the command line) checks
+    every directory of the path as given, and every directory above it for a path glob."""
     full = os.path.abspath(path)
-    name = os.path.basename(full)
+    names = [p for p in os.path.normpath(path).split(os.sep) if p not in ("", ".", "..")] if whole else []
+    names = names or [os.path.basename(full)]
+    paths = [full, *(str(parent) for parent in Path(full).parents)] if whole else [full]
     for pattern in patterns:
-        if fnmatch.fnmatchcase(full if os.sep in pattern or "/" in pattern else name, pattern):
+        if os.sep in pattern or "/" in pattern:
+            if any(fnmatch.fnmatchcase(candidate, pattern) for candidate in paths):
+                return pattern
+        elif any(fnmatch.fnmatchcase(name, pattern) for name in names):
             return pattern
     return None
 
@@ -53,6 +60,15 @@ def _git_dir(work_tree: Path) -> Path | None:
         return None
     target = Path(lines[0].strip())
     return target if target.is_absolute() else (work_tree / target)
+
+
+def _common_dir(git_dir: Path) -> Path:
+    """Where info/exclude lives: a worktree's git directory names the main one in `commondir`."""
+    try:
+        named = (git_dir / "commondir").read_text(encoding="utf-8", errors="replace")[:4096].strip()
+    except OSError:
+        return git_dir
+    return Path(named) if Path(named).is_absolute() else git_dir / named
 
 
 def tracked_paths(work_tree: Path) -> set[str] | None:
@@ -137,7 +153,7 @@ class GitIgnore:
         self.tracked = tracked_paths(Path(self.root))
         self._specs: dict[str, Any] = {}
         git_dir = _git_dir(Path(self.root))
-        self._info = self._spec_of(str(git_dir / "info" / "exclude")) if git_dir is not None else None
+        self._info = self._spec_of(str(_common_dir(git_dir) / "info" / "exclude")) if git_dir is not None else None
 
     def _spec_of(self, file: str) -> Any:
         if file in self._specs:

@@ -56,6 +56,7 @@ class Suppression(NamedTuple):
     reason: str | None
     expires: str | None  # ISO date, inclusive
     location: Location
+    problem: str | None = None  # why it cannot be honoured as written (an unknown field, no rule)
 
 
 class AccessKey(NamedTuple):

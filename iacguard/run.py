@@ -256,30 +256,51 @@ def console(stream: Any, no_color: bool) -> Any:
 
 
 class _progress:
-    """On a terminal, a scan that takes more than a second shows a spinner on stderr; never when piped."""
+    """On a terminal, a scan that takes more than a second (or has more than LONG_SCAN files and units
+    to read) shows on stderr how many it has done of how many; never when piped."""
+
+    LONG_SCAN = 200
 
     def __init__(self, quiet: bool, no_color: bool) -> None:
         self.enabled = not quiet and sys.stderr.isatty()
         self.no_color = no_color
         self.status: Any = None
         self.timer: Any = None
+        self.text = "iacguard: scanning…"
 
     def __enter__(self) -> _progress:
         if self.enabled:
             import threading
 
-            def show() -> None:
-                self.status = console(sys.stderr, self.no_color).status("iacguard: scanning…")
-                self.status.start()
+            from iacguard.scan import PROGRESS
 
-            self.timer = threading.Timer(1.0, show)
+            self.lock = threading.Lock()
+            PROGRESS.done = PROGRESS.total = 0
+            PROGRESS.show = self.count
+            self.timer = threading.Timer(1.0, self.start)
             self.timer.daemon = True
             self.timer.start()
         return self
 
+    def start(self) -> None:
+        with self.lock:
+            if self.status is None:
+                self.status = console(sys.stderr, self.no_color).status(self.text)
+                self.status.start()
+
+    def count(self, done: int, total: int) -> None:
+        self.text = f"iacguard: scanning… {done:,} of {total:,} files and units"
+        if self.status is None and total >= self.LONG_SCAN:
+            self.start()
+        if self.status is not None:
+            self.status.update(self.text)
+
     def __exit__(self, *exc: object) -> None:
         if self.timer is not None:
             self.timer.cancel()
+            from iacguard.scan import PROGRESS
+
+            PROGRESS.show = None
         if self.status is not None:
             self.status.stop()
 

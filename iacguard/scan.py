@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from iacguard import discover
 from iacguard.cache import Inputs, ResultCache, default_directory, fingerprint
@@ -78,11 +78,36 @@ def _fresh_parse_cache() -> None:
     _worker_cache = None
 
 
+class Progress:
+    """Counts what a scan has done of what it has to do; run.py shows it on a terminal."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.total = 0
+        self.show: Callable[[int, int], None] | None = None
+
+    def expect(self, count: int) -> None:
+        self.total += count
+        self._tell()
+
+    def advance(self) -> None:
+        self.done += 1
+        self._tell()
+
+    def _tell(self) -> None:
+        if self.show is not None:
+            self.show(self.done, self.total)
+
+
+PROGRESS = Progress()  # one scan at a time per process
+
+
 def _compute_units(jobs: list[tuple[Path, ScanOptions]]) -> list[tuple[Unit | ScanError, Inputs | None]]:
     _fresh_parse_cache()
+    PROGRESS.expect(len(jobs))
     workers = min(os.cpu_count() or 1, 4)
     if len(jobs) < PARALLEL_UNITS or workers < 2:
-        return [_compute_unit(job) for job in jobs]
+        return [_counted(_compute_unit(job)) for job in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -90,9 +115,17 @@ def _compute_units(jobs: list[tuple[Path, ScanOptions]]) -> list[tuple[Unit | Sc
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_fresh_parse_cache) as pool:
-            return list(pool.map(_compute_unit, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+            return [_counted(r) for r in pool.map(_compute_unit, jobs, chunksize=max(1, len(jobs) // (workers * 8)))]
     except (OSError, RuntimeError):  # no processes to be had: do it here
-        return [_compute_unit(job) for job in jobs]
+        return [_counted(_compute_unit(job)) for job in jobs]
+
+
+T = TypeVar("T")
+
+
+def _counted(outcome: T) -> T:
+    PROGRESS.advance()
+    return outcome
 
 
 def load_terraform(tf_dirs: list[discover.FoundDir], options: ScanOptions, results: ResultCache,
@@ -226,9 +259,9 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
     from iacguard.ignore import LeftOut, excluded
 
     left_out = LeftOut(options.exclude, options.boundaries if options.gitignore else ())
-    named_out = [p for p in paths if excluded(str(p), options.exclude)]  # --exclude covers named paths too
+    named_out = [p for p in paths if excluded(str(p), options.exclude, whole=True)]  # named paths too
     for named in named_out:
-        pattern = excluded(str(named), options.exclude) or ""
+        pattern = excluded(str(named), options.exclude, whole=True) or ""
         left_out.counts[pattern] = left_out.counts.get(pattern, 0) + 1
     paths = [p for p in paths if p not in named_out]
     changed_tf = [p for p in paths if p.is_file() and (discover.is_terraform_file(p) or
@@ -248,7 +281,9 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
         known = {u.name for u in units}
         units.extend(u for u in more if u.name not in known)
         errors.extend(more_errors)
+    PROGRESS.expect(len(data_files))
     for path in data_files:
+        PROGRESS.advance()
         try:
             loaded = load_data_file(path, options, results)
         except RecursionError:

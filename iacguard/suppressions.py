@@ -1,6 +1,7 @@
 """Inline suppressions: a rule id, a reason (required) and an optional expiry date.
 
-Terraform: a comment inside the key's or the user's block::
+Terraform: a comment inside the key's or the user's block, or directly above it (where tfsec and
+Trivy users put theirs)::
 
     # iacguard:ignore AWS130IAM13 reason="rotation overlap, OPS-123" expires=2026-12-31
 
@@ -11,8 +12,13 @@ CloudFormation: ``Metadata`` on the key or the user resource::
         ignore:
           - {rule: AWS130IAM13, reason: "rotation overlap, OPS-123", expires: "2026-12-31"}
 
-A suppression without a reason is not honoured, and one past its expiry date
-stops working; both say so in the finding.
+cfn-lint's own ``Metadata: cfn-lint: config: ignore_checks: [E9101]`` (or W9101) counts too, so
+both doors give one judgement.
+
+A suppression that cannot be what its author meant is never honoured, and the finding says why: no
+reason, an unknown field (``expiry=``), an unknown rule id, a date that is not YYYY-MM-DD, words
+that are not ``field=value``.  One past its expiry date stops working.  A suppression covers a
+rotation overlap, at most two active keys (AWS's quota): a user who gets more is a new finding.
 """
 
 from __future__ import annotations
@@ -22,28 +28,67 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from iacguard.model import Location, Suppression
+from iacguard.model import Location, Suppression, shorten
 
-_COMMENT_RE = re.compile(
-    r"(?:#|//|/\*)\s*iacguard:ignore\s+(?P<rule>[A-Za-z0-9_-]+)(?P<args>(?:\s+[a-z]+=(?:\"[^\"]*\"|'[^']*'|\S+))*)"
-)
-_ARG_RE = re.compile(r"([a-z]+)=(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
+RULE_IDS = ("AWS130IAM13",)  # the controls a suppression may name
+CFN_LINT_IDS = ("E9101", "W9101")  # the same control inside cfn-lint (iacguard.cfnlint)
+FIELDS = ("reason", "expires")
+COVERS = 2  # active keys a suppression covers: a rotation overlap (AWS allows two per user)
+
+_COMMENT_RE = re.compile(r"(?:#|//|/\*)\s*iacguard:ignore\b(?P<rest>.*)")
+_RULE_RE = re.compile(r"\s*(?P<rule>[A-Za-z0-9_-]*)")
+_ARG_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_-]*)=(?:\"([^\"]*)\"|'([^']*)'|([^\s\"']+))")
+_COMMENT_START = ("#", "//", "/*", "*")
+
+
+def _block_comment_above(lines: list[str], first: int) -> int:
+    """The first line of the comment lines directly above line `first` (first itself if none)."""
+    number = first
+    while number > 1 and lines[number - 2].lstrip().startswith(_COMMENT_START):
+        number -= 1
+    return number
 
 
 def from_comments(lines: list[str], first: int, last: int, file: str) -> tuple[Suppression, ...]:
-    """Suppressions written as comments on lines first..last (1-based, inclusive)."""
+    """Suppressions written as comments on lines first..last (1-based, inclusive), or in the comment
+    lines directly above the block."""
     found = []
-    for number in range(max(first, 1), min(last, len(lines)) + 1):
+    start = _block_comment_above(lines, max(first, 1)) if 1 <= first <= len(lines) else first
+    for number in range(max(start, 1), min(last, len(lines)) + 1):
         line = lines[number - 1]
         if "iacguard:ignore" not in line:
             continue
         match = _COMMENT_RE.search(line)
         if not match:
             continue
-        args = {m.group(1): next(g for g in m.groups()[1:] if g is not None) for m in _ARG_RE.finditer(match["args"])}
-        reason = (args.get("reason") or "").strip() or None
-        found.append(Suppression(match["rule"].upper(), reason, args.get("expires"), Location(file, number)))
+        found.append(_from_comment(match["rest"], Location(file, number)))
     return tuple(found)
+
+
+def _from_comment(rest: str, location: Location) -> Suppression:
+    rest = rest.split("*/", 1)[0].rstrip()
+    rule_match = _RULE_RE.match(rest)
+    rule = rule_match["rule"] if rule_match else ""
+    position = rule_match.end() if rule_match else 0
+    args: dict[str, str] = {}
+    problem = None if rule else "names no rule"
+    while problem is None and position < len(rest):
+        arg = _ARG_RE.match(rest, position)
+        if arg is None:
+            problem = f"cannot be read from {shorten(rest[position:].strip(), 60)!r} (write field=\"value\")"
+            break
+        name = arg.group(1)
+        value = next(g for g in arg.groups()[1:] if g is not None)
+        if name not in FIELDS:
+            problem = _unknown_field(name)
+        args[name] = value
+        position = arg.end()
+    reason = (args.get("reason") or "").strip() or None
+    return Suppression(rule.upper(), reason, args.get("expires"), location, problem)
+
+
+def _unknown_field(name: str) -> str:
+    return f"has an unknown field {name!r} (known: {', '.join(FIELDS)})"
 
 
 def from_metadata(metadata: Any, file: str, line: int | None) -> tuple[Suppression, ...]:
@@ -55,13 +100,31 @@ def from_metadata(metadata: Any, file: str, line: int | None) -> tuple[Suppressi
         entries = [entries]
     found = []
     for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict) or not entry.get("rule"):
+        location = Location(file, line)
+        if not isinstance(entry, dict):
+            found.append(Suppression("", None, None, location, "is not a mapping with rule and reason"))
             continue
+        unknown = [str(k) for k in entry if k not in ("rule", *FIELDS)]
+        problem = _unknown_field(unknown[0]) if unknown else None if entry.get("rule") else "names no rule"
         reason = str(entry.get("reason") or "").strip() or None
         expires = entry.get("expires")
-        found.append(Suppression(str(entry["rule"]).upper(), reason, str(expires) if expires else None,
-                                 Location(file, line)))
+        found.append(Suppression(str(entry.get("rule") or "").upper(), reason,
+                                 str(expires) if expires is not None else None, location, problem))
+    found.extend(_from_cfn_lint(metadata, file, line))
     return tuple(found)
+
+
+def _from_cfn_lint(metadata: dict[str, Any], file: str, line: int | None) -> list[Suppression]:
+    """cfn-lint's `Metadata: cfn-lint: config: ignore_checks` naming this control's rule ids."""
+    cfn_lint = metadata.get("cfn-lint")
+    config = cfn_lint.get("config") if isinstance(cfn_lint, dict) else None
+    checks = config.get("ignore_checks") if isinstance(config, dict) else None
+    if isinstance(checks, str):
+        checks = [checks]
+    named = [str(c) for c in checks or () if str(c).upper() in CFN_LINT_IDS] if isinstance(checks, list) else []
+    if not named:
+        return []
+    return [Suppression(RULE_IDS[0], f"cfn-lint ignore_checks: {', '.join(named)}", None, Location(file, line))]
 
 
 class Decision(NamedTuple):
@@ -69,13 +132,28 @@ class Decision(NamedTuple):
     problems: tuple[str, ...]  # suppressions that were not honoured, and why
 
 
-def decide(suppressions: Iterable[Suppression], rule_id: str, today: dt.date | None = None) -> Decision:
+def decide(suppressions: Iterable[Suppression], rule_id: str, today: dt.date | None = None,
+           active_max: int | None = 0) -> Decision:
+    """The suppression that holds for a finding of `rule_id` whose user gets up to `active_max`
+    active keys (None: unbounded), and why the others do not."""
     today = today or dt.date.today()
     problems = []
-    for item in suppressions:
+    for item in dict.fromkeys(suppressions):  # a user's suppression is on each of its keys
+        where = f"{item.location.file}:{item.location.line}" if item.location.line else item.location.file
+        if item.problem is not None:
+            problems.append(f"the suppression at {where} {item.problem}, so it is not honoured")
+            continue
+        if item.rule_id not in RULE_IDS:
+            problems.append(f"the suppression at {where} names rule {shorten(item.rule_id, 60)!r}, which iacguard "
+                            f"does not have (known: {', '.join(RULE_IDS)}), so it is not honoured")
+            continue
         if item.rule_id != rule_id.upper():
             continue
-        where = f"{item.location.file}:{item.location.line}" if item.location.line else item.location.file
+        if active_max is None or active_max > COVERS:
+            many = "an unbounded number of" if active_max is None else str(active_max)
+            problems.append(f"the suppression at {where} covers a rotation overlap of {COVERS} keys, and the user "
+                            f"may now get {many} active keys, so it is not honoured")
+            continue
         if item.reason is None:
             problems.append(f"the suppression at {where} gives no reason, so it is not honoured")
             continue

@@ -262,7 +262,7 @@ def test_wheel_ships_the_catalogue_and_reads_it(tmp_path: Path) -> None:
         timeout=300,
     )
     assert build.returncode == 0, build.stderr[-3000:]
-    (wheel,) = out.glob("iacguard-*.whl")
+    (wheel,) = out.glob("iacguard_lint-*.whl")  # the distribution name (iacguard on PyPI is not ours)
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "iacguard/rules/AWS130IAM13.yaml" in names

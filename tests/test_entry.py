@@ -74,6 +74,12 @@ SHAPES = [
     ["scan", "tf", "--var-file", "missing.tfvars"],
     ["--version"],
     ["rules"],
+    ["rules", "--format", "json"],
+    # the pipeline flags, on both roads
+    ["scan", ".", "--exit-zero", "-f", "gitlab"],
+    ["scan", "--exclude", "tf-unknown", "--exclude=tf-broken", "."],
+    ["scan", ".", "--no-gitignore", "--config", "missing.toml"],
+    ["scan", ".", "--exclude"],
 ]
 
 

@@ -57,22 +57,27 @@ def _run_in_copy_of_examples(args: list[str], tmp_path: Path) -> Path:
     return work
 
 
-def test_github_workflow_writes_the_sarif_it_uploads(tmp_path: Path) -> None:
+def test_github_workflow_uses_this_action_and_uploads_the_sarif_it_writes() -> None:
     workflow = CI / "github-actions.yml"
-    (command,) = iacguard_commands(workflow)
-    work = _run_in_copy_of_examples(command, tmp_path)
     steps = yaml.safe_load(workflow.read_text())["jobs"]["iacguard"]["steps"]
+    (scan,) = [s for s in steps if s.get("uses", "").startswith("iacguard/iacguard@")]
+    assert scan["uses"] == "iacguard/iacguard@v0.1.0"  # the tag the release makes
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    assert set(scan.get("with", {})) <= set(action["inputs"])  # every input is one the action declares
     (upload,) = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
-    sarif = json.loads((work / upload["with"]["sarif_file"]).read_text())
-    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+    written = scan.get("with", {}).get("sarif-file", action["inputs"]["sarif-file"]["default"])
+    assert upload["with"]["sarif_file"] == written
+    # (tests/test_action.py runs the action's steps with these inputs' kinds for real)
 
 
 def test_gitlab_job_writes_the_junit_it_reports(tmp_path: Path) -> None:
     pipeline = CI / "gitlab-ci.yml"
     (command,) = iacguard_commands(pipeline)
     work = _run_in_copy_of_examples(command, tmp_path)
-    report = work / yaml.safe_load(pipeline.read_text())["iacguard"]["artifacts"]["reports"]["junit"]
-    assert "<failure" in report.read_text()
+    reports = yaml.safe_load(pipeline.read_text())["iacguard"]["artifacts"]["reports"]
+    assert "<failure" in (work / reports["junit"]).read_text()
+    issues = json.loads((work / reports["codequality"]).read_text())
+    assert {i["severity"] for i in issues} == {"critical"} and all(i["fingerprint"] for i in issues)
 
 
 @pytest.mark.parametrize(("name", "schema"), [

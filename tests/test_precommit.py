@@ -1,8 +1,10 @@
 """The real pre-commit, installed as a git hook in a scratch repository, running this repository's
 hooks as configured in examples/ci/.pre-commit-config.yaml.
 
-pre-commit builds the hooks' environment by pip-installing this repository at HEAD (about a minute),
-so the environment is built once per module in a private PRE_COMMIT_HOME.
+The hook repository is a temporary clone of this repository's HEAD with the example's `rev:` (the
+release tag, v0.1.0) created in it, so the documented `rev:` is what is resolved.  pre-commit builds the
+hooks' environment by pip-installing that tag (about a minute), once per module in a private
+PRE_COMMIT_HOME.
 """
 
 from __future__ import annotations
@@ -83,13 +85,12 @@ def _git(*args: str, cwd: Path, env: dict[str, str]) -> str:
     return proc.stdout.strip()
 
 
-def _test_config(rev: str) -> str:
-    """The example config with its remote replaced by this repository, and iacguard made verbose
-    so a passing run still shows what iacguard printed."""
+def _test_config(clone: Path) -> str:
+    """The example config with its remote replaced by a tagged clone, and iacguard made verbose
+    so a passing run still shows what iacguard printed.  The `rev:` stays as documented."""
     config: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIG.read_text())
     (hook_repo,) = config["repos"]
-    hook_repo["repo"] = str(REPO)
-    hook_repo["rev"] = rev
+    hook_repo["repo"] = str(clone)
     for hook in hook_repo["hooks"]:
         if hook["id"] == "iacguard":
             hook["verbose"] = True
@@ -110,8 +111,12 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> HookSetup:
         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
     }
     # The hook repository is what is committed: uncommitted edits in the working tree are not tested.
-    rev = _git("rev-parse", "HEAD", cwd=REPO, env=env)
-    setup = HookSetup(env, _test_config(rev))
+    clone = tmp_path_factory.mktemp("hook-repo") / "iacguard"
+    _git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone), cwd=REPO, env=env)
+    rev = yaml.safe_load(EXAMPLE_CONFIG.read_text())["repos"][0]["rev"]
+    assert rev == "v0.1.0"  # the release the README documents
+    _git("tag", rev, cwd=clone, env=env)
+    setup = HookSetup(env, _test_config(clone))
     seed = tmp_path_factory.mktemp("seed")
     _init(seed, setup)
     subprocess.run(
@@ -181,8 +186,8 @@ def test_unrelated_yaml_is_not_broken_or_slowed(repo: Path, hooks: HookSetup) ->
     commit = _commit(repo, hooks, {"deploy/web.yaml": K8S_MANIFEST})
     assert commit.code == 0 and commit.made, commit.output
     assert "Passed" in _hook_line(commit.output, "iacguard")
-    # The cfn-lint hook is scoped to cloudformation/ in the example: a manifest never reaches it.
-    assert "Skipped" in _hook_line(commit.output, "iacguard-cfn-lint")
+    # The cfn-lint hook gets the manifest and hands cfn-lint nothing: it is not CloudFormation.
+    assert "Passed" in _hook_line(commit.output, "iacguard-cfn-lint")
     # iacguard saw the file and had nothing to say about it.
     assert re.search(r"\b0 fail, 0 warn, 0 errors\b", commit.output), commit.output
     assert "FAIL" not in commit.output and "WARN" not in commit.output
@@ -190,9 +195,27 @@ def test_unrelated_yaml_is_not_broken_or_slowed(repo: Path, hooks: HookSetup) ->
     assert duration and float(duration.group(1)) < 20, commit.output
 
 
+HELM_TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  replicas: {{ .Values.replicas }}
+"""
+
+
+def test_a_helm_chart_never_fails_the_cfn_lint_hook(repo: Path, hooks: HookSetup) -> None:
+    chart = {"chart/templates/deployment.yaml": HELM_TEMPLATE, "chart/values.yaml": "replicas: 2\n"}
+    commit = _commit(repo, hooks, chart)
+    assert commit.code == 0 and commit.made, commit.output
+    assert "Passed" in _hook_line(commit.output, "iacguard-cfn-lint")
+
+
 def test_a_cloudformation_template_goes_through_cfn_lint_with_the_rule(repo: Path, hooks: HookSetup) -> None:
     template = (REPO / "examples" / "cloudformation" / "fail.yaml").read_text()
-    commit = _commit(repo, hooks, {"cloudformation/stack.yaml": template})
+    # anywhere in the repository, beside a Helm chart in the same commit
+    commit = _commit(repo, hooks, {"infra/stack.yaml": template, "chart/templates/deployment.yaml": HELM_TEMPLATE})
     assert not commit.made, commit.output
     assert "Failed" in _hook_line(commit.output, "iacguard-cfn-lint")
     assert "E9101" in commit.output

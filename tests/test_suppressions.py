@@ -6,7 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import iacguard
 from tests.conftest import run_cli
 
 FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
@@ -72,3 +75,95 @@ def test_cloudformation_metadata_suppression(tmp_path: Path) -> None:
     assert run.json()["findings"][0]["suppression"] == "rotation overlap"
     sarif = run_cli("scan", ".", "-f", "sarif", cwd=tmp_path).json()
     assert sarif["runs"][0]["results"][0]["suppressions"][0]["justification"] == "rotation overlap"
+
+
+# --- suppressions that cannot be mistyped into forever ---------------------------------------------
+
+
+
+def _verdict_of(tmp: Path, comment: str) -> tuple[bool, str]:
+    _tf(tmp, comment)
+    (finding,) = [f for f in iacguard.scan(tmp).findings if f.verdict != "pass"]
+    return finding.suppressed, finding.message
+
+
+_IDENT = st.from_regex(r"[a-z][a-z_]{1,9}", fullmatch=True)
+_MISTYPES = st.one_of(
+    # an unknown field beside a valid reason: expiry=, expire=, until=, reasons= ...
+    _IDENT.filter(lambda n: n not in ("reason", "expires")).map(lambda n: f'reason="overlap" {n}=2099-01-01'),
+    # a date that is not YYYY-MM-DD
+    st.text(alphabet="0123456789-/.", min_size=1, max_size=12).filter(
+        lambda d: not _is_iso(d)).map(lambda d: f'reason="overlap" expires={d}'),
+    # words that are not field=value
+    st.sampled_from(['reason="overlap" expires: 2099-01-01', 'reason="overlap", expires=2099-01-01',
+                     "reason: overlap", 'reason = "overlap"', 'reason="overlap" until 2099']),
+)
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(args=_MISTYPES)
+def test_a_mistyped_suppression_is_not_honoured_and_says_why(tmp_path: Path, args: str) -> None:
+    suppressed, message = _verdict_of(tmp_path, f"# iacguard:ignore AWS130IAM13 {args}")
+    assert not suppressed, args
+    assert "so it is not honoured" in message, (args, message)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rule=st.from_regex(r"[A-Z]{2,4}[0-9]{1,6}[A-Z0-9]{0,4}", fullmatch=True).filter(lambda r: r != "AWS130IAM13"))
+def test_an_unknown_rule_id_is_not_honoured_and_says_why(tmp_path: Path, rule: str) -> None:
+    suppressed, message = _verdict_of(tmp_path, f'# iacguard:ignore {rule} reason="overlap"')
+    assert not suppressed
+    assert f"names rule {rule!r}, which iacguard does not have" in message
+
+
+def test_the_well_typed_suppression_still_holds(tmp_path: Path) -> None:
+    assert _verdict_of(tmp_path, f'# iacguard:ignore AWS130IAM13 reason="overlap" expires={FUTURE}')[0]
+    assert _verdict_of(tmp_path, "/* iacguard:ignore aws130iam13 reason='overlap' */")[0]
+
+
+@pytest.mark.parametrize("key", ["expiry", "expire", "until"])
+def test_a_cloudformation_suppression_with_an_unknown_field_is_not_honoured(tmp_path: Path, key: str) -> None:
+    (tmp_path / "t.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n"
+        "  Old:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: deploy\n"
+        "  New:\n    Type: AWS::IAM::AccessKey\n    Metadata:\n      iacguard:\n        ignore:\n"
+        f"          - {{rule: AWS130IAM13, reason: overlap, {key}: '2099-01-01'}}\n"
+        "    Properties:\n      UserName: deploy\n")
+    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    assert run.code == 1
+    assert f"has an unknown field {key!r}" in run.json()["findings"][0]["message"]
+
+
+def test_a_comment_directly_above_the_block_is_honoured(tmp_path: Path) -> None:
+    body = ('resource "aws_iam_access_key" "old" {\n  user = "deploy"\n}\n'
+            '# rotation: see OPS-1\n# iacguard:ignore AWS130IAM13 reason="rotation overlap"\n'
+            'resource "aws_iam_access_key" "new" {\n  user = "deploy"\n}\n')
+    (tmp_path / "main.tf").write_text(body)
+    (finding,) = [f for f in iacguard.scan(tmp_path).findings if f.verdict != "pass"]
+    assert finding.suppressed and finding.suppression == "rotation overlap"
+    # a blank line between the comment and the block: it is not the block's
+    (tmp_path / "main.tf").write_text(body.replace('overlap"\n', 'overlap"\n\n'))
+    (finding,) = [f for f in iacguard.scan(tmp_path).findings if f.verdict != "pass"]
+    assert not finding.suppressed
+
+
+@pytest.mark.parametrize("where", ["key", "user"])
+def test_a_suppression_does_not_cover_keys_added_later(tmp_path: Path, where: str) -> None:
+    _tf(tmp_path, '# iacguard:ignore AWS130IAM13 reason="rotation overlap"', where)
+    assert run_cli("scan", ".", cwd=tmp_path).code == 0  # the overlap it was written for
+    with (tmp_path / "main.tf").open("a") as handle:
+        handle.write('resource "aws_iam_access_key" "more" {\n  count = 2\n  user = aws_iam_user.deploy.name\n}\n')
+    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    assert run.code == 1
+    (finding,) = run.json()["findings"]
+    assert not finding["suppressed"]
+    assert "may now get 4 active keys, so it is not honoured" in finding["message"]
+    assert "AWS allows at most 2" in finding["message"]  # the quota failure is said too

@@ -180,7 +180,8 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
                            failing or "")
         suppressed, suppression = False, None
         if honour_suppressions and verdict != "pass":
-            decision = decide((s for k in keys for s in k.suppressions), RULE_ID, today)
+            decision = decide((s for k in keys for s in k.suppressions), RULE_ID, today,
+                              None if high == float("inf") else int(high))
             if decision.honoured is not None:
                 suppressed, suppression = True, decision.honoured.reason
             elif decision.problems:

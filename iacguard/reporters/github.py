@@ -14,7 +14,16 @@ OSC, NUL, C1) and lone surrogates from the input are written as visible escapes.
 from __future__ import annotations
 
 from iacguard.model import Finding, ScanResult
-from iacguard.reporters.common import all_errors, all_notes, for_output, printable, reported, user_label, where
+from iacguard.reporters.common import (
+    all_errors,
+    all_notes,
+    for_output,
+    printable,
+    reported,
+    summarize,
+    user_label,
+    where,
+)
 
 
 def escape_data(text: str) -> str:
@@ -70,4 +79,9 @@ def render_github(result: ScanResult) -> str:
             for e in all_errors(result)]
     out += [command("notice", f"{n.unit}: {n.message}", file=n.file, line=n.line, title="iacguard")
             for n in all_notes(result)]
+    summary = summarize(result)
+    if summary.suppressed:  # what is hidden is said, even where it is not annotated
+        out.append(command("notice", f"{summary.suppressed} finding(s) not failing the build: "
+                           f"{summary.suppressed - summary.baselined} suppressed inline, {summary.baselined} in the "
+                           "baseline (--format json or sarif lists them)", title="iacguard"))
     return "".join(line + "\n" for line in out)

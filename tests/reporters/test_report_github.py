@@ -21,9 +21,11 @@ def _parse(line: str) -> tuple[str, dict[str, str], str]:
     return name, {k: _unescape(v, prop=True) for k, v in fields.items()}, _unescape(data, prop=False)
 
 
-def test_fail_is_error_warn_is_warning_suppressed_is_silent(result: ScanResult) -> None:
+def test_fail_is_error_warn_is_warning_suppressed_is_counted(result: ScanResult) -> None:
     commands = [_parse(line) for line in render_github(result).splitlines()]
-    assert [c[0] for c in commands] == ["error", "warning", "error", "notice"]
+    assert [c[0] for c in commands] == ["error", "warning", "error", "notice", "notice"]
+    # the suppressed finding is not annotated, but what is hidden is said
+    assert commands[-1][2].startswith("1 finding(s) not failing the build: 1 suppressed inline, 0 in the baseline")
     _, props, data = commands[0]
     assert props == {"file": "infra/prod/keys.tf", "line": "7",
                      "title": "AWS130IAM13: alice (aws_iam_user.alice) in infra/prod"}
