@@ -55,7 +55,7 @@ def find(start: Path) -> Config:
 
 def _mentions_iacguard(path: Path) -> bool:
     try:
-        return b"iacguard" in path.read_bytes()
+        return b"iacguard" in _read(path)
     except OSError:
         return True  # _load says why it cannot be read
 
@@ -64,9 +64,17 @@ def _load(path: Path) -> dict[str, Any]:
     import tomllib  # only when there is a file to read
 
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(_read(path).decode("utf-8-sig", errors="replace"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _read(path: Path) -> bytes:
+    """Within file_bytes; a pipe or a device named like a config file is never opened."""
+    from iacguard import reading
+    from iacguard.options import Limits
+
+    return reading.read_bytes(path, Limits().max_file_bytes, "file_bytes")
 
 
 def _validate(values: Any, path: Path, section: str = "") -> dict[str, Any]:

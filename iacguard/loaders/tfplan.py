@@ -12,11 +12,13 @@ and ids, and only when they are not marked sensitive.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from iacguard import reading
 from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Scenario, Status, Unit, UserId
 from iacguard.options import ScanOptions
 
@@ -375,6 +377,9 @@ class _Locator:
         self.display = display
         self.config = config
         self.cache: dict[Path, list[tuple[Path, list[str]]]] = {}
+        self.limit = options.limits.max_hcl_bytes
+        # .tf files and modules.json: never through a link out of the repository (or of --tf-dir)
+        self.boundaries = options.boundaries + ((Path(os.path.realpath(options.tf_dir)),) if options.tf_dir else ())
         if options.tf_dir is not None:
             self.root: Path | None = options.tf_dir
             self.root_display = str(options.tf_dir)
@@ -391,8 +396,9 @@ class _Locator:
         if self.root is None:
             return {}
         try:
-            data = json.loads((self.root / ".terraform" / "modules" / "modules.json").read_text("utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(reading.read_text(self.root / ".terraform" / "modules" / "modules.json",
+                                                self.limit, "hcl_bytes", self.boundaries))
+        except (OSError, ValueError, RecursionError):
             return {}
         return {m["Key"]: m["Dir"] for m in _seq(_obj(data).get("Modules"))
                 if isinstance(m, dict) and isinstance(m.get("Key"), str) and isinstance(m.get("Dir"), str)}
@@ -417,9 +423,10 @@ class _Locator:
     def _files(self, directory: Path) -> list[tuple[Path, list[str]]]:
         if directory not in self.cache:
             files = []
-            for tf in sorted(directory.glob("*.tf")):
+            for tf in sorted(directory.glob("*.tf")) if reading.inside(os.path.realpath(directory),
+                                                                       self.boundaries) else ():
                 try:
-                    files.append((tf, tf.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
+                    files.append((tf, reading.read_text(tf, self.limit, "hcl_bytes", self.boundaries).splitlines()))
                 except OSError:
                     continue
             self.cache[directory] = files
