@@ -10,10 +10,13 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from iacguard import reading
 from iacguard.model import Finding
+from iacguard.options import Limits
 from iacguard.reporters.common import repository_unit
 
 FORMAT_VERSION = 1
+BASELINE_BYTES = Limits().max_file_bytes  # read within file_bytes; a pipe or device is never opened
 
 
 def identity(finding: Finding, root: str = "") -> str:
@@ -32,7 +35,9 @@ def write(path: Path, findings: Iterable[Finding], root: str = "") -> int:
 def read(path: Path) -> set[str]:
     """Raises ValueError with a readable message when the file is not a baseline."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(reading.read_text(path, BASELINE_BYTES, "file_bytes"))
+    except RecursionError:
+        raise ValueError(f"{path}: not a baseline file (nested too deeply)") from None
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:

@@ -97,8 +97,7 @@ def _read(path: Path, pyproject: bool, repository: str | None) -> dict[str, Any]
 
 def _mentions_iacguard(path: Path) -> bool:
     try:
-        with path.open("rb") as handle:
-            return b"iacguard" in handle.read(MAX_CONFIG_BYTES + 1)
+        return b"iacguard" in _read_bytes(path)
     except OSError:
         return True  # _load says why it cannot be read
 
@@ -107,13 +106,17 @@ def _load(path: Path) -> dict[str, Any]:
     import tomllib  # only when there is a file to read
 
     try:
-        if not path.is_file():
-            raise ConfigError(f"{path}: not a regular file")
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes; not read")
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(_read_bytes(path).decode("utf-8-sig", errors="replace"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    """Within file_bytes; a pipe or a device named like a config file is never opened."""
+    from iacguard import reading
+    from iacguard.options import Limits
+
+    return reading.read_bytes(path, Limits().max_file_bytes, "file_bytes")
 
 
 def inside(path: str, repository: str) -> bool:

@@ -7,6 +7,7 @@ text scan, so directories that cannot feed an access key are never parsed.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -397,12 +398,12 @@ def closure_has_keys(root: str, dirs: dict[str, TerraformDir], boundaries: tuple
             continue
         inside = not boundaries or any(path == str(b) or path.startswith(os.path.join(str(b), ""))
                                        for b in boundaries)
-        if not inside or _dir_mentions_keys(Path(path)):
+        if not inside or _dir_mentions_keys(Path(path), boundaries=boundaries):
             return True  # outside: never read, so the unit is loaded to say so (it may hold keys)
     entry = dirs.get(root)
     if entry is not None and not entry.initialised:
         return False
-    return _dir_mentions_keys(Path(root) / ".terraform" / "modules", recursive=True)
+    return _dir_mentions_keys(Path(root) / ".terraform" / "modules", recursive=True, boundaries=boundaries)
 
 
 def remote_calls(root: str, dirs: dict[str, TerraformDir]) -> list[ModuleCall]:
@@ -419,16 +420,33 @@ def missing_calls(root: str, dirs: dict[str, TerraformDir]) -> list[ModuleCall]:
     return [call for path in sorted(_reachable([root], dirs)) if path in dirs for call in dirs[path].missing]
 
 
-def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:
-    if not directory.is_dir():
+def _dir_mentions_keys(directory: Path, recursive: bool = False, boundaries: tuple[Path, ...] = ()) -> bool:
+    """Whether a .tf* file in the directory (and below it) names a key.  Links to directories are not
+    followed (`.terraform/modules/x -> /` must not walk the filesystem); a directory or file that leads
+    out of the repository counts as naming one: it is never read, so the unit is loaded to say so."""
+    import stat
+
+    from iacguard.reading import inside
+
+    real = os.path.realpath(directory)
+    if not os.path.isdir(real):
         return False
-    pattern = "**/*.tf*" if recursive else "*.tf*"
-    for path in directory.glob(pattern):
-        try:
-            if path.is_file() and any(m in path.read_text(errors="replace") for m in KEY_MARKERS):
+    if not inside(real, boundaries):
+        return True
+    for folder, _subdirs, names in os.walk(real):  # followlinks=False
+        for name in names:
+            if ".tf" not in name or not fnmatch.fnmatch(name, "*.tf*"):
+                continue
+            target = os.path.realpath(os.path.join(folder, name))
+            if not inside(target, boundaries):
                 return True
-        except OSError:
-            continue
+            try:
+                if stat.S_ISREG(os.stat(target).st_mode) and contains_any(target, KEY_MARKER_BYTES):
+                    return True
+            except OSError:
+                continue
+        if not recursive:
+            break
     return False
 
 

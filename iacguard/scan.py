@@ -59,7 +59,7 @@ def _compute_unit(job: tuple[Path, ScanOptions]) -> tuple[Unit | ScanError, Inpu
     path, options = job
     global _worker_cache
     if _worker_cache is None:
-        _worker_cache = ParseCache(display_path, options.limits.max_hcl_bytes)
+        _worker_cache = ParseCache(display_path, options.limits.max_hcl_bytes, options.boundaries)
     try:
         unit, files, directories = load_unit_and_inputs(path, _worker_cache, options, display_path)
         return unit, fingerprint(files, directories)
@@ -271,7 +271,7 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
     tf_dirs, data_files, tfvars = found.terraform, found.data_files, found.tfvars
     errors = [e._replace(file=display_path(e.file)) for e in found.errors]
     units: list[Unit] = []
-    results = ResultCache(locate=default_directory if options.use_cache else None)
+    results = ResultCache(locate=default_directory if options.use_cache else None, boundaries=options.boundaries)
     tf_units, tf_errors = load_terraform(tf_dirs, options, results)
     units.extend(tf_units)
     errors.extend(tf_errors)

@@ -88,3 +88,68 @@ def test_many_units_in_worker_processes_give_the_same_answers(tmp_path: Path) ->
     report = json.loads(run.stdout)
     assert report["summary"]["units"] == count and report["errors"] == []
     assert sorted(f["user"] for f in report["findings"]) == sorted(f"user{i}" for i in range(count) if i % 3 == 0)
+
+
+# --- the cache is data the scanned repository cannot control, keyed by iacguard's own code ----------
+
+
+# What pickle.loads would run: os.system("touch PICKLE_RAN_ME").
+_PLANTED = b"\x80\x02cposix\nsystem\nq\x00X\x13\x00\x00\x00touch PICKLE_RAN_MEq\x01\x85q\x02Rq\x03."
+
+
+def test_entries_are_json_and_a_planted_pickle_is_never_loaded(tmp_path: Path) -> None:
+    tree, cache = tmp_path / "tree", tmp_path / "cache"
+    tree.mkdir()
+    (tree / "main.tf").write_text(ONE_KEY + SECOND_KEY)
+    assert _verdict(tree, cache) == (1, ["fail"])
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert entries and all(json.loads(p.read_text())["unit"]["t"] == "Unit" for p in entries)
+    for entry in entries:
+        entry.write_bytes(_PLANTED)
+    assert _verdict(tree, cache) == (1, ["fail"])
+    assert not (tree / "PICKLE_RAN_ME").exists()
+
+
+def test_a_cache_inside_the_scanned_repository_is_not_used(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "main.tf").write_text(ONE_KEY + SECOND_KEY)
+    inside = repo / ".cache" / "iacguard"
+    assert _verdict(repo, inside) == (1, ["fail"])
+    assert not inside.exists() or not any(p.is_file() for p in inside.rglob("*")), "nothing written there"
+    # what a pull request could commit: a valid-looking entry saying the unit passes
+    outside = tmp_path / "cache"
+    assert _verdict(repo, outside) == (1, ["fail"])
+    for entry in (p for p in outside.rglob("*") if p.is_file()):
+        data = json.loads(entry.read_text())
+        data["unit"]["v"][3] = []  # no scenarios: nothing to check
+        target = inside / entry.relative_to(outside)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(data))
+    assert _verdict(repo, inside) == (1, ["fail"])
+
+
+def test_an_edited_install_never_serves_an_old_answer(tmp_path: Path) -> None:
+    import shutil
+
+    from iacguard.catalogue import _rules_dir
+
+    install = tmp_path / "install"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "iacguard", install / "iacguard",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(str(_rules_dir()), install / "iacguard" / "rules")
+    tree, cache = tmp_path / "tree", tmp_path / "cache"
+    tree.mkdir()
+    (tree / "main.tf").write_text(ONE_KEY + SECOND_KEY)
+    env = {"IACGUARD_CACHE_DIR": str(cache), "PYTHONPATH": str(install)}
+
+    def message() -> str:
+        run = run_cli("scan", ".", "-f", "json", cwd=tree, env=env)
+        assert run.code == 1, run.stderr
+        return str(run.json()["findings"][0]["message"])
+
+    assert " gets 2 active access keys" in message()
+    assert " gets 2 active access keys" in message()  # cached
+    check = install / "iacguard" / "checks" / "aws130iam13.py"
+    check.write_text(check.read_text().replace('f"{label} gets {low}', 'f"{label} will get {low}'))
+    assert " will get 2 active access keys" in message()  # the edited code, not the cached result

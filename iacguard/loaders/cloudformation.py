@@ -52,8 +52,10 @@ def looks_like_cloudformation(text: str) -> bool:
 
 def load_template(path: Path, display: str, options: ScanOptions) -> Unit | ScanError | None:
     """The template's Unit; None when it is not CloudFormation or has no access key."""
+    from iacguard import reading
+
     try:
-        raw = path.read_bytes()
+        raw = reading.read_bytes(path, options.limits.max_file_bytes, "file_bytes", options.boundaries)
     except OSError as error:
         return ScanError(display, None, f"cannot read: {error.strerror or error}")
     return template_from_bytes(raw, display, options, path)
@@ -247,8 +249,13 @@ def read_parameters(options: ScanOptions) -> dict[str, str] | ScanError:
 
 
 def _read_parameters_file(path: Path) -> dict[str, str] | ScanError:
+    from iacguard import reading
+    from iacguard.options import Limits
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(reading.read_text(path, Limits().max_file_bytes, "file_bytes"))
+    except RecursionError:
+        return ScanError(str(path), None, "parameters file nested too deeply to read")
     except OSError as error:
         return ScanError(str(path), None, f"cannot read parameters file: {error.strerror or error}")
     except json.JSONDecodeError as error:

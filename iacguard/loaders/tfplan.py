@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from iacguard import reading
 from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Scenario, Status, Unit, UserId
 from iacguard.options import ScanOptions
 
@@ -237,11 +238,12 @@ class _Resolver:
     """Names the IAM user behind an unknown ``user`` by walking the configuration."""
 
     def __init__(self, instances: list[Instance], config: dict[str, Any],
-                 variables: dict[str, Any]) -> None:
+                 variables: dict[str, Any], sensitive: _Sensitive) -> None:
         self.by_address = {i.address: i for i in instances}
         self.instances = instances
         self.config = config
         self.variables = variables
+        self.sensitive = sensitive
 
     def candidates_of(self, inst: Instance) -> list[UserId]:
         """The users an ambiguous key may belong to ({ a = alice.id, b = bob.id } in a for_each)."""
@@ -304,6 +306,16 @@ class _Resolver:
         return found
 
     def _variable(self, name: str, path: ModulePath, depth: int) -> dict[str, UserId]:
+        found = self._variable_value(name, path, depth)
+        declared = _obj(_obj(_obj(_config_module(self.config, path)).get("variables")).get(name))
+        if declared.get("sensitive") is True:
+            # An errored plan, and the configuration, carry a sensitive value in plain text: whatever
+            # comes from it (a child module's input included) is a placeholder, never the value.
+            found = {(u := self.sensitive.user(user.name) if user.name is not None else user).key: u
+                     for user in found.values()}
+        return found
+
+    def _variable_value(self, name: str, path: ModulePath, depth: int) -> dict[str, UserId]:
         if not path:
             value = _obj(self.variables.get(name)).get("value")
             return {"name:" + value.lower(): UserId(value, f"var.{name}")} if isinstance(value, str) else {}
@@ -365,6 +377,9 @@ class _Locator:
         self.display = display
         self.config = config
         self.cache: dict[Path, list[tuple[Path, list[str]]]] = {}
+        self.limit = options.limits.max_hcl_bytes
+        # .tf files and modules.json: never through a link out of the repository (or of --tf-dir)
+        self.boundaries = options.boundaries + ((Path(os.path.realpath(options.tf_dir)),) if options.tf_dir else ())
         if options.tf_dir is not None:
             self.root: Path | None = options.tf_dir
             self.root_display = str(options.tf_dir)
@@ -381,8 +396,9 @@ class _Locator:
         if self.root is None:
             return {}
         try:
-            data = json.loads((self.root / ".terraform" / "modules" / "modules.json").read_text("utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(reading.read_text(self.root / ".terraform" / "modules" / "modules.json",
+                                                self.limit, "hcl_bytes", self.boundaries))
+        except (OSError, ValueError, RecursionError):
             return {}
         return {m["Key"]: m["Dir"] for m in _seq(_obj(data).get("Modules"))
                 if isinstance(m, dict) and isinstance(m.get("Key"), str) and isinstance(m.get("Dir"), str)}
@@ -419,9 +435,10 @@ class _Locator:
     def _files(self, directory: Path) -> list[tuple[Path, list[str]]]:
         if directory not in self.cache:
             files = []
-            for tf in sorted(directory.glob("*.tf")):
+            for tf in sorted(directory.glob("*.tf")) if reading.inside(os.path.realpath(directory),
+                                                                       self.boundaries) else ():
                 try:
-                    files.append((tf, tf.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
+                    files.append((tf, reading.read_text(tf, self.limit, "hcl_bytes", self.boundaries).splitlines()))
                 except OSError:
                     continue
             self.cache[directory] = files
@@ -481,6 +498,16 @@ class _Sensitive:
             self.seen[text] = f"(sensitive user {label})"
         return self.seen[text]
 
+    def user(self, value: object) -> UserId:
+        """The user a sensitive value names: the user resource it is the name or id of, when that name
+        is shown anyway (not sensitive itself), so its keys count together; else a placeholder."""
+        owners = [u for u in self.users if any(u.values.get(a) == value for a in ("name", "unique_id", "arn", "id"))
+                  and not ({"name", "*"} & u.sensitive)]
+        names = {name for u in owners if isinstance(name := u.values.get("name"), str)}
+        if len(owners) == 1 and len(names) == 1:
+            return UserId(names.pop(), owners[0].address)
+        return UserId(None, self.ref(value))
+
 
 def _user_names(instances: list[Instance]) -> dict[str, str]:
     """unique_id / arn / id of known users -> user name (all identify the same user)."""
@@ -522,9 +549,10 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
     else:
         instances = list(_raw_state_instances(data))
     variables = data.get("variables") if isinstance(data.get("variables"), dict) else {}
-    resolver = _Resolver(instances, config, variables or {})
+    sensitive = _Sensitive(instances)
+    resolver = _Resolver(instances, config, variables or {}, sensitive)
     locator = _Locator(path, display, config, options)
-    ids, addresses, sensitive = _user_names(instances), _user_addresses(instances), _Sensitive(instances)
+    ids, addresses = _user_names(instances), _user_addresses(instances)
 
     def user_location(user: UserId) -> Location | None:
         address = user.ref if user.ref in resolver.by_address else addresses.get((user.name or "").lower())
@@ -585,7 +613,7 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
 def _key_user(inst: Instance, resolver: _Resolver, ids: dict[str, str], addresses: dict[str, str],
               sensitive: _Sensitive) -> tuple[UserId | None, str]:
     if "user" in inst.sensitive or "*" in inst.sensitive:
-        return UserId(None, sensitive.ref(inst.values.get("user"))), "user is marked sensitive"
+        return sensitive.user(inst.values.get("user")), "user is marked sensitive"
     value = _known(inst, "user")
     if value is None:
         return resolver.user_of(inst)

@@ -173,7 +173,9 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def _resolve(shown: str) -> Path:
     path = Path(shown)
-    return (path if path.is_absolute() else Path.cwd() / path).resolve()
+    path = path if path.is_absolute() else Path.cwd() / path
+    # The last part is not followed: an error about a link names the link, which is in the tree.
+    return path.parent.resolve() / path.name if path.name not in ("", ".", "..") else path.resolve()
 
 
 def _inside(path: Path, tree: Path) -> bool:

@@ -64,9 +64,13 @@ def module_files(directory: Path) -> list[Path]:
     return [p for p in entries if (p.name.endswith(".tf") or p.name.endswith(".tf.json")) and p.is_file()]
 
 
-def read_text(path: Path) -> str:
-    """Source text: a BOM is dropped, bytes that are not UTF-8 are replaced (and parse errors say where)."""
-    return path.read_bytes().decode("utf-8-sig", errors="replace")
+def read_text(path: Path, limit: int = Limits().max_hcl_bytes, limit_name: str = "hcl_bytes",
+              boundaries: tuple[Path, ...] = ()) -> str:
+    """Source text: a BOM is dropped, bytes that are not UTF-8 are replaced (and parse errors say where).
+    Never read: a link out of `boundaries`, a pipe or device, more than `limit` bytes (an OSError says so)."""
+    from iacguard import reading
+
+    return reading.read_text(path, limit, limit_name, boundaries)
 
 
 def parse_file(path: Path, text: str) -> list[Block]:
@@ -85,14 +89,19 @@ def _shift(block: Block, delta: int) -> Block:
 class ParseCache:
     """Parsed blocks per file for one scan (a module called twice is parsed once)."""
 
-    def __init__(self, display: Any, max_bytes: int = Limits().max_hcl_bytes) -> None:
+    def __init__(self, display: Any, max_bytes: int = Limits().max_hcl_bytes,
+                 boundaries: tuple[Path, ...] = ()) -> None:
         self.display = display  # Path -> str shown to users
         self.max_bytes = max_bytes  # python-hcl2 reads about 150 KB/s: a bigger file is an error
+        self.boundaries = boundaries  # a .tf file that links out of the repository is never read
         self._blocks: dict[Path, list[Block] | ScanError] = {}
         self._configs: dict[Path, ModuleConfig] = {}
         self._lines: dict[Path, list[str]] = {}
         self._entries: dict[Path, list[Decl] | ScanError] = {}
         self.lazy_errors: dict[Path, list[ScanError]] = {}
+
+    def _read(self, path: Path) -> str:
+        return read_text(path, self.max_bytes, "hcl_bytes", self.boundaries)
 
     def parse_raw(self, path: Path, raw: RawBlock) -> Block:
         """Parse one block cut from a file; a syntax error is recorded for the file, with its line."""
@@ -128,7 +137,7 @@ class ParseCache:
         raws = None
         if not path.name.endswith(".json"):
             try:
-                raws = split_blocks(read_text(path))
+                raws = split_blocks(self._read(path))
             except OSError:
                 raws = None
         if raws is not None and all(raw.type in BLOCK_TYPES for raw in raws):
@@ -147,7 +156,7 @@ class ParseCache:
     def blocks(self, path: Path) -> list[Block] | ScanError:
         if path not in self._blocks:
             try:
-                self._blocks[path] = parse_file(path, read_text(path))
+                self._blocks[path] = parse_file(path, self._read(path))
             except SyntaxProblem as exc:
                 self._blocks[path] = ScanError(self.display(path), exc.line, exc.message)
             except RecursionError:
@@ -160,7 +169,7 @@ class ParseCache:
         """`# iacguard:ignore …` comments inside a block (lines first..last)."""
         if path not in self._lines:
             try:
-                self._lines[path] = read_text(path).splitlines()
+                self._lines[path] = self._read(path).splitlines()
             except OSError:
                 self._lines[path] = []
         return from_comments(self._lines[path], first, last, self.display(path))
@@ -213,12 +222,15 @@ class ParseCache:
                             tuple(errors))
 
 
-def read_modules_manifest(root: Path) -> dict[str, Path]:
-    """`.terraform/modules/modules.json` written by `terraform init`: module key -> local copy."""
+def read_modules_manifest(root: Path, limit: int = Limits().max_file_bytes,
+                          boundaries: tuple[Path, ...] = ()) -> dict[str, Path]:
+    """`.terraform/modules/modules.json` written by `terraform init`: module key -> local copy.
+    Read within `file_bytes`, never through a link out of the repository, a pipe or a device; where
+    its entries lead is checked when a module is followed."""
     manifest = root / ".terraform" / "modules" / "modules.json"
     try:
-        entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
-    except (OSError, ValueError, AttributeError):
+        entries = json.loads(read_text(manifest, limit, "file_bytes", boundaries)).get("Modules", [])
+    except (OSError, ValueError, AttributeError, RecursionError):
         return {}
     out: dict[str, Path] = {}
     for entry in entries if isinstance(entries, list) else []:

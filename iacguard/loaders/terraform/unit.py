@@ -21,7 +21,7 @@ from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, Var
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
 from iacguard.loaders.terraform.values import Unknown
 from iacguard.model import AccessKey, ScanError, Scenario, Unit
-from iacguard.options import ScanOptions
+from iacguard.options import Limits, ScanOptions
 
 
 class _NoNames:
@@ -36,10 +36,12 @@ def _tfvars_files(root: Path) -> list[Path]:
     return [p for p in (root / "terraform.tfvars", root / "terraform.tfvars.json") if p.is_file()] + auto
 
 
-def read_tfvars(path: Path, display: str) -> tuple[dict[str, Any], list[ScanError]]:
-    """Values of a .tfvars or .tfvars.json file."""
+def read_tfvars(path: Path, display: str, limit: int = Limits().max_file_bytes,
+                boundaries: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[ScanError]]:
+    """Values of a .tfvars or .tfvars.json file (within `file_bytes`; a link out of `boundaries`, a pipe
+    or a device is an error, never read: terraform.tfvars may link to a credentials file)."""
     try:
-        text = read_text(path)
+        text = read_text(path, limit, "file_bytes", boundaries)
     except OSError as exc:
         return {}, [ScanError(display, None, f"cannot read: {exc.strerror or exc}")]
     if path.name.endswith(".json"):
@@ -76,8 +78,11 @@ def root_values(root: Path, options: ScanOptions, display: Callable[[Path], str]
                 ) -> tuple[dict[str, VarValue], list[ScanError]]:
     values: dict[str, VarValue] = {}
     errors: list[ScanError] = []
-    for path in [*_tfvars_files(root), *options.var_files]:
-        found, problems = read_tfvars(path, display(path))
+    automatic = _tfvars_files(root)
+    for path in [*automatic, *options.var_files]:
+        # Files the repository names itself stay inside it; a --var-file flag may point anywhere.
+        inside = options.boundaries if path in automatic else ()
+        found, problems = read_tfvars(path, display(path), options.limits.max_file_bytes, inside)
         errors.extend(problems)
         for name, value in found.items():
             values[name] = VarValue(value, path.name if path.parent == root else display(path))
@@ -331,7 +336,7 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
                          ) -> tuple[Unit, set[Path], set[Path]]:
     """The unit, and the files and directories it was computed from (for the result cache)."""
     values, errors = root_values(root, options, display)
-    manifest = read_modules_manifest(root)
+    manifest = read_modules_manifest(root, options.limits.max_file_bytes, options.boundaries)
     run = _Run(root, cache, options, display, manifest)
     scenarios = _scenarios(run, values)
     ctx = run.ctx
@@ -339,7 +344,7 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
     walked: set[Path] = set()
     deployments = [] if options.var_files else deployment_files(root, walked)
     for path in deployments:
-        found, problems = read_tfvars(path, display(path))
+        found, problems = read_tfvars(path, display(path), options.limits.max_file_bytes, options.boundaries)
         errors.extend(p for p in problems if p not in errors)
         if problems:
             continue
