@@ -7,7 +7,6 @@ text scan, so directories that cannot feed an access key are never parsed.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -218,8 +217,6 @@ def units_containing(changed_dirs: Iterable[Path], dirs: dict[str, TerraformDir]
     return selected
 
 
-_MODULE_RE = re.compile(r'^[ \t]*module[ \t]+"([^"]+)"[ \t]*\{', re.M)
-_SOURCE_RE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"([^"]*)"', re.M)
 
 
 def is_local_source(source: str) -> bool:
@@ -241,35 +238,66 @@ def local_sources(text: str, is_json: bool) -> list[str]:
 
 
 def module_calls(text: str, is_json: bool, file: str) -> list[ModuleCall]:
-    """Every module block with a literal `source`, found by a text scan (no HCL parse)."""
+    """Every module block with a literal `source`, as Terraform reads the file: the blocks are cut
+    with the block splitter (one-line blocks, comments anywhere, unquoted labels, escapes), .tf.json
+    properties are all kept (a repeated "module" too).  No HCL parse; linear in the text."""
+    from iacguard.loaders.terraform.blocks import literal_attribute, split_blocks
+
     if is_json:
-        try:
-            modules = json.loads(text).get("module", {})
-        except (ValueError, AttributeError):
-            return []
-        found = []
-        for entry in modules if isinstance(modules, list) else [modules]:
-            for name, body in entry.items() if isinstance(entry, dict) else []:
-                for item in body if isinstance(body, list) else [body]:
-                    source = item.get("source") if isinstance(item, dict) else None
-                    if isinstance(source, str):
-                        found.append(ModuleCall(str(name), source, file, 1))
-        return found
+        return _json_module_calls(text, file)
+    blocks = split_blocks(text)
+    if blocks is None:
+        return _parsed_module_calls(text, file)
     found = []
-    for match in _MODULE_RE.finditer(text):
-        depth = 0
-        end = len(text)
-        for i in range(match.end() - 1, len(text)):
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    end = i
-                    break
-        source = _SOURCE_RE.search(text, match.end(), end)
-        if source:
-            found.append(ModuleCall(match.group(1), source.group(1), file, text.count("\n", 0, match.start()) + 1))
+    for block in blocks:
+        if block.type == "module" and len(block.labels) == 1:
+            source = literal_attribute(block, "source")
+            if source is not None:
+                found.append(ModuleCall(block.labels[0], source, file, block.line))
+    return found
+
+
+def _parsed_module_calls(text: str, file: str) -> list[ModuleCall]:
+    """Text the splitter does not cut (rare valid spellings, or invalid HCL): python-hcl2 decides."""
+    from iacguard.loaders.terraform import syntax
+
+    try:
+        blocks = syntax.parse_hcl(text)
+    except (syntax.SyntaxProblem, RecursionError):
+        return []  # Terraform rejects it too, and loading the unit says where
+    found = []
+    for block in blocks:
+        source = block.attrs.get("source")
+        if block.type == "module" and len(block.labels) == 1 and source is not None and isinstance(
+                source.expr, syntax.Lit) and isinstance(source.expr.value, str):
+            found.append(ModuleCall(block.labels[0], source.expr.value, file, block.line))
+    return found
+
+
+def _json_module_calls(text: str, file: str) -> list[ModuleCall]:
+    from iacguard.loaders.terraform import json_source
+
+    try:
+        data = json_source.loads(text)
+    except (json_source.JsonProblem, RecursionError):
+        return []
+    if not isinstance(data, json_source.JsonObject):
+        return []
+    found = []
+
+    def bodies(value: object) -> list[json_source.JsonObject]:
+        items = value if isinstance(value, list) else [value]
+        return [item for item in items if isinstance(item, json_source.JsonObject)]
+
+    for key, modules, _ in data.pairs:
+        if key != "module":
+            continue
+        for entry in bodies(modules):
+            for name, body, line in entry.pairs:
+                for item in bodies(body):
+                    for attr, source, _ in item.pairs:
+                        if attr == "source" and isinstance(source, str):
+                            found.append(ModuleCall(name, source, file, line))
     return found
 
 
@@ -288,6 +316,40 @@ def read_bytes(name: str) -> bytes:
 
 _CHUNK = 65536
 KEY_MARKER_BYTES = tuple(m.encode() for m in KEY_MARKERS)
+# HCL labels and .tf.json keys may spell a marker with escapes (`aws_iam\u005faccess_key`): a file
+# holding `\u` or `\U` is decoded (left to right, so `\\u` stays literal) before it is searched.
+_ESCAPE_BYTES = (b"\\u", b"\\U")
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|.)")
+
+
+def _decoded_escapes(text: str) -> str:
+    def sub(match: re.Match[str]) -> str:
+        code = match.group(1) or match.group(2)
+        if code is None:
+            return match.group(0)
+        point = int(code, 16)
+        return chr(point) if point < 0x110000 else ""
+
+    return _ESCAPE.sub(sub, text)
+
+
+def mentions_key(data: bytes | str) -> bool:
+    """Whether Terraform source may declare an access key: the marker, literally or in any escaped
+    spelling HCL or JSON decodes to it (a superset: a file that says no holds no key)."""
+    if isinstance(data, str):
+        if any(marker in data for marker in KEY_MARKERS):
+            return True
+        if "\\u" not in data and "\\U" not in data:
+            return False
+        text = data
+    else:
+        if any(marker in data for marker in KEY_MARKER_BYTES):
+            return True
+        if not any(escape in data for escape in _ESCAPE_BYTES):
+            return False
+        text = data.decode("utf-8", errors="replace")
+    decoded = _decoded_escapes(text)
+    return any(marker in decoded for marker in KEY_MARKERS)
 
 
 def contains_any(name: str, markers: tuple[bytes, ...]) -> bool:
@@ -304,7 +366,12 @@ def contains_any(name: str, markers: tuple[bytes, ...]) -> bool:
     return False
 
 
-_MODULE_BYTES = re.compile(rb'module[ \t]+"')  # a superset of module_calls' module blocks
+def may_call_modules(data: bytes) -> bool:
+    """A superset of the files module_calls finds a call in (escaped JSON keys included)."""
+    if b"module" in data:
+        return True
+    return any(escape in data for escape in _ESCAPE_BYTES) and "module" in _decoded_escapes(
+        data.decode("utf-8", errors="replace"))
 
 
 def terraform_dirs(found: Iterable[FoundDir],
@@ -326,9 +393,9 @@ def terraform_dirs(found: Iterable[FoundDir],
                 continue
             if on_read is not None:
                 contents.append((name, data))
-            if not has_keys and any(marker in data for marker in KEY_MARKER_BYTES):
+            if not has_keys and mentions_key(data):
                 has_keys = True
-            if (b'"module"' in data) if name.endswith(".json") else bool(_MODULE_BYTES.search(data)):
+            if may_call_modules(data):
                 text = data.decode("utf-8", errors="replace")
                 for call in module_calls(text, name.endswith(".json"), name):
                     if is_local_source(call.source):
@@ -410,7 +477,7 @@ def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:
     pattern = "**/*.tf*" if recursive else "*.tf*"
     for path in directory.glob(pattern):
         try:
-            if path.is_file() and any(m in path.read_text(errors="replace") for m in KEY_MARKERS):
+            if path.is_file() and mentions_key(path.read_bytes()):
                 return True
         except OSError:
             continue
@@ -458,7 +525,7 @@ def units_of_changed_files(repo: Path, changed: list[Path]) -> list[FoundDir]:
                     data = handle.read()
             except OSError:
                 continue
-            if b"module" in data and b"source" in data:
+            if may_call_modules(data):
                 text = data.decode("utf-8", errors="replace")
                 targets += [os.path.abspath(os.path.join(real[directory], src))
                             for src in local_sources(text, name.endswith(".json"))]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from iacguard.discover import mentions_key
 from iacguard.loaders.terraform.blocks import RawBlock, split_blocks
 from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, parse_hcl, parse_json
 from iacguard.model import ScanError, Suppression
@@ -133,7 +134,7 @@ class ParseCache:
                 raws = None
         if raws is not None and all(raw.type in BLOCK_TYPES for raw in raws):
             result = [Decl(path, raw=raw, cache=self) for raw in raws]
-            if any("aws_iam_access_key" in raw.text for raw in raws):
+            if any(mentions_key(raw.text) for raw in raws):
                 # A file that mentions a key is parsed whole, so any syntax error in it is reported;
                 # files that declare none are parsed only as far as an evaluation asks.
                 for decl in result:
