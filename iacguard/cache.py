@@ -19,7 +19,7 @@ from iacguard import __version__
 from iacguard.model import Unit
 
 _FORMAT = "results-v1"
-_LISTED = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+_LISTED = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")
 
 Inputs = tuple[tuple[str, str], ...]  # (path, content hash | directory listing | "missing")
 

@@ -19,6 +19,8 @@ SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".venv", "venv
              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"}
 DATA_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tfstate")
 KEY_MARKERS = ("aws_iam_access_key",)
+# Terraform's configuration files, and OpenTofu's (a .tofu file replaces the .tf file of its name).
+TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 
 
 class FoundDir(NamedTuple):
@@ -47,10 +49,10 @@ class TerraformDir(NamedTuple):
 
 
 def is_terraform_file(path: Path) -> bool:
-    return path.name.endswith((".tf", ".tf.json"))
+    return path.name.endswith(TERRAFORM_SUFFIXES)
 
 
-_WANTED = (".tf", ".tf.json", ".tfvars", ".tfvars.json", *DATA_SUFFIXES)
+_WANTED = (*TERRAFORM_SUFFIXES, ".tfvars", ".tfvars.json", *DATA_SUFFIXES)
 
 
 class Skipped(NamedTuple):
@@ -98,7 +100,7 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
         """A wanted name that is not a file to read: Terraform would fail on its own files (an
         error); a JSON or YAML file may not be infrastructure at all (a note).  Opening a pipe
         would block the scan, so none is opened."""
-        if path.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")):
+        if path.endswith((*TERRAFORM_SUFFIXES, ".tfvars", ".tfvars.json")):
             errors.append(ScanError(path, None, why))
         else:
             skipped.append(Skipped(path, why))
@@ -148,7 +150,7 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = ()) -> Walk:
             if key in seen_files:  # also named on the command line, or reached through a link
                 continue
             seen_files.add(key)
-            if name.endswith((".tf", ".tf.json")):
+            if name.endswith(TERRAFORM_SUFFIXES):
                 files.append(prefix + name)
             elif name.endswith((".tfvars", ".tfvars.json")):
                 tfvars.append(Path(prefix + name))
@@ -258,8 +260,13 @@ def module_calls(text: str, is_json: bool, file: str) -> list[ModuleCall]:
 
 
 def _parsed_module_calls(text: str, file: str) -> list[ModuleCall]:
-    """Text the splitter does not cut (rare valid spellings, or invalid HCL): python-hcl2 decides."""
+    """Text the splitter does not cut (rare valid spellings, or invalid HCL): python-hcl2 decides,
+    within the size a unit may parse (beyond it, loading the unit reports the file)."""
     from iacguard.loaders.terraform import syntax
+    from iacguard.options import Limits
+
+    if "module" not in text or len(text) > Limits().max_hcl_bytes:
+        return []
 
     try:
         blocks = syntax.parse_hcl(text)
@@ -474,8 +481,8 @@ def remote_calls(root: str, dirs: dict[str, TerraformDir]) -> list[ModuleCall]:
 def _dir_mentions_keys(directory: Path, recursive: bool = False) -> bool:
     if not directory.is_dir():
         return False
-    pattern = "**/*.tf*" if recursive else "*.tf*"
-    for path in directory.glob(pattern):
+    patterns = ("**/*.tf*", "**/*.tofu*") if recursive else ("*.tf*", "*.tofu*")
+    for path in (found for pattern in patterns for found in directory.glob(pattern)):
         try:
             if path.is_file() and mentions_key(path.read_bytes()):
                 return True
@@ -501,7 +508,7 @@ def _terraform_tree(root: str) -> tuple[dict[str, list[str]], set[str]]:
                                 stack.append(entry.path)
                             elif entry.name == ".terraform":
                                 initialised.add(directory)
-                        elif entry.name.endswith((".tf", ".tf.json")) and entry.is_file():
+                        elif entry.name.endswith(TERRAFORM_SUFFIXES) and entry.is_file():
                             found.setdefault(directory, []).append(entry.path)
                     except OSError:
                         continue
