@@ -24,7 +24,7 @@ from iacguard import __version__, model
 from iacguard.model import Unit
 
 _FORMAT = "results-v2"  # JSON entries (v1 were pickles: never read again)
-_LISTED = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+_LISTED = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")
 
 _ENTRY_BYTES = 64 * 1024 * 1024  # an entry is read within this bound
 Inputs = tuple[tuple[str, str], ...]  # (path, content hash | directory listing | "missing")

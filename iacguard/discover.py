@@ -8,7 +8,6 @@ text scan, so directories that cannot feed an access key are never parsed.
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -21,6 +20,8 @@ SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".venv", "venv
              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"}
 DATA_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tfstate")
 KEY_MARKERS = ("aws_iam_access_key",)
+# Terraform's configuration files, and OpenTofu's (a .tofu file replaces the .tf file of its name).
+TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 
 
 class FoundDir(NamedTuple):
@@ -50,10 +51,10 @@ class TerraformDir(NamedTuple):
 
 
 def is_terraform_file(path: Path) -> bool:
-    return path.name.endswith((".tf", ".tf.json"))
+    return path.name.endswith(TERRAFORM_SUFFIXES)
 
 
-_WANTED = (".tf", ".tf.json", ".tfvars", ".tfvars.json", *DATA_SUFFIXES)
+_WANTED = (*TERRAFORM_SUFFIXES, ".tfvars", ".tfvars.json", *DATA_SUFFIXES)
 
 
 class Skipped(NamedTuple):
@@ -103,7 +104,7 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = (),
         """A wanted name that is not a file to read: Terraform would fail on its own files (an
         error); a JSON or YAML file may not be infrastructure at all (a note).  Opening a pipe
         would block the scan, so none is opened."""
-        if path.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")):
+        if path.endswith((*TERRAFORM_SUFFIXES, ".tfvars", ".tfvars.json")):
             errors.append(ScanError(path, None, why))
         else:
             skipped.append(Skipped(path, why))
@@ -155,7 +156,7 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = (),
             if leave_out is not None and leave_out(prefix + name, False):
                 continue
             seen_files.add(key)
-            if name.endswith((".tf", ".tf.json")):
+            if name.endswith(TERRAFORM_SUFFIXES):
                 files.append(prefix + name)
             elif name.endswith((".tfvars", ".tfvars.json")):
                 tfvars.append(Path(prefix + name))
@@ -225,8 +226,6 @@ def units_containing(changed_dirs: Iterable[Path], dirs: dict[str, TerraformDir]
     return selected
 
 
-_MODULE_RE = re.compile(r'^[ \t]*module[ \t]+"([^"]+)"[ \t]*\{', re.M)
-_SOURCE_RE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"([^"]*)"', re.M)
 
 
 def is_local_source(source: str) -> bool:
@@ -248,35 +247,71 @@ def local_sources(text: str, is_json: bool) -> list[str]:
 
 
 def module_calls(text: str, is_json: bool, file: str) -> list[ModuleCall]:
-    """Every module block with a literal `source`, found by a text scan (no HCL parse)."""
+    """Every module block with a literal `source`, as Terraform reads the file: the blocks are cut
+    with the block splitter (one-line blocks, comments anywhere, unquoted labels, escapes), .tf.json
+    properties are all kept (a repeated "module" too).  No HCL parse; linear in the text."""
+    from iacguard.loaders.terraform.blocks import literal_attribute, split_blocks
+
     if is_json:
-        try:
-            modules = json.loads(text).get("module", {})
-        except (ValueError, AttributeError):
-            return []
-        found = []
-        for entry in modules if isinstance(modules, list) else [modules]:
-            for name, body in entry.items() if isinstance(entry, dict) else []:
-                for item in body if isinstance(body, list) else [body]:
-                    source = item.get("source") if isinstance(item, dict) else None
-                    if isinstance(source, str):
-                        found.append(ModuleCall(str(name), source, file, 1))
-        return found
+        return _json_module_calls(text, file)
+    blocks = split_blocks(text)
+    if blocks is None:
+        return _parsed_module_calls(text, file)
     found = []
-    for match in _MODULE_RE.finditer(text):
-        depth = 0
-        end = len(text)
-        for i in range(match.end() - 1, len(text)):
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    end = i
-                    break
-        source = _SOURCE_RE.search(text, match.end(), end)
-        if source:
-            found.append(ModuleCall(match.group(1), source.group(1), file, text.count("\n", 0, match.start()) + 1))
+    for block in blocks:
+        if block.type == "module" and len(block.labels) == 1:
+            source = literal_attribute(block, "source")
+            if source is not None:
+                found.append(ModuleCall(block.labels[0], source, file, block.line))
+    return found
+
+
+def _parsed_module_calls(text: str, file: str) -> list[ModuleCall]:
+    """Text the splitter does not cut (rare valid spellings, or invalid HCL): python-hcl2 decides,
+    within the size a unit may parse (beyond it, loading the unit reports the file)."""
+    from iacguard.loaders.terraform import syntax
+    from iacguard.options import Limits
+
+    if "module" not in text or len(text) > Limits().max_hcl_bytes:
+        return []
+
+    try:
+        blocks = syntax.parse_hcl(text)
+    except (syntax.SyntaxProblem, RecursionError):
+        return []  # Terraform rejects it too, and loading the unit says where
+    found = []
+    for block in blocks:
+        source = block.attrs.get("source")
+        if block.type == "module" and len(block.labels) == 1 and source is not None and isinstance(
+                source.expr, syntax.Lit) and isinstance(source.expr.value, str):
+            found.append(ModuleCall(block.labels[0], source.expr.value, file, block.line))
+    return found
+
+
+def _json_module_calls(text: str, file: str) -> list[ModuleCall]:
+    from iacguard.loaders.terraform import json_source
+
+    try:
+        data = json_source.loads(text)
+    except (json_source.JsonProblem, RecursionError):
+        return []
+    if not isinstance(data, json_source.JsonObject):
+        return []
+    found = []
+
+    def bodies(value: object) -> list[json_source.JsonObject]:
+        items = value if isinstance(value, list) else [value]
+        return [item for item in items if isinstance(item, json_source.JsonObject)]
+
+    for key, modules, _ in data.pairs:
+        if key != "module":
+            continue
+        for entry in bodies(modules):
+            for name, body, line in entry.pairs:
+                for item in bodies(body):
+                    for attr, source, _ in item.pairs:
+                        if attr == "source" and isinstance(source, str):
+                            found.append(ModuleCall(name, source, file, line))
     return found
 
 
@@ -295,6 +330,40 @@ def read_bytes(name: str) -> bytes:
 
 _CHUNK = 65536
 KEY_MARKER_BYTES = tuple(m.encode() for m in KEY_MARKERS)
+# HCL labels and .tf.json keys may spell a marker with escapes (`aws_iam\u005faccess_key`): a file
+# holding `\u` or `\U` is decoded (left to right, so `\\u` stays literal) before it is searched.
+_ESCAPE_BYTES = (b"\\u", b"\\U")
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|.)")
+
+
+def _decoded_escapes(text: str) -> str:
+    def sub(match: re.Match[str]) -> str:
+        code = match.group(1) or match.group(2)
+        if code is None:
+            return match.group(0)
+        point = int(code, 16)
+        return chr(point) if point < 0x110000 else ""
+
+    return _ESCAPE.sub(sub, text)
+
+
+def mentions_key(data: bytes | str) -> bool:
+    """Whether Terraform source may declare an access key: the marker, literally or in any escaped
+    spelling HCL or JSON decodes to it (a superset: a file that says no holds no key)."""
+    if isinstance(data, str):
+        if any(marker in data for marker in KEY_MARKERS):
+            return True
+        if "\\u" not in data and "\\U" not in data:
+            return False
+        text = data
+    else:
+        if any(marker in data for marker in KEY_MARKER_BYTES):
+            return True
+        if not any(escape in data for escape in _ESCAPE_BYTES):
+            return False
+        text = data.decode("utf-8", errors="replace")
+    decoded = _decoded_escapes(text)
+    return any(marker in decoded for marker in KEY_MARKERS)
 
 
 def contains_any(name: str, markers: tuple[bytes, ...]) -> bool:
@@ -311,7 +380,27 @@ def contains_any(name: str, markers: tuple[bytes, ...]) -> bool:
     return False
 
 
-_MODULE_BYTES = re.compile(rb'module[ \t]+"')  # a superset of module_calls' module blocks
+def file_mentions_key(name: str) -> bool:
+    """`mentions_key` for a file of any size: searched in chunks; decoded (within file_bytes) only when
+    it holds an escape; larger than that with an escape in it, it may name a key.  Raises OSError."""
+    from iacguard.options import Limits
+
+    if contains_any(name, KEY_MARKER_BYTES):
+        return True
+    if not contains_any(name, _ESCAPE_BYTES):
+        return False
+    limit = Limits().max_file_bytes
+    with open(name, "rb") as handle:
+        data = handle.read(limit + 1)
+    return len(data) > limit or mentions_key(data)
+
+
+def may_call_modules(data: bytes) -> bool:
+    """A superset of the files module_calls finds a call in (escaped JSON keys included)."""
+    if b"module" in data:
+        return True
+    return any(escape in data for escape in _ESCAPE_BYTES) and "module" in _decoded_escapes(
+        data.decode("utf-8", errors="replace"))
 
 
 def terraform_dirs(found: Iterable[FoundDir],
@@ -334,9 +423,9 @@ def terraform_dirs(found: Iterable[FoundDir],
                 continue
             if on_read is not None:
                 contents.append((name, data))
-            if not has_keys and any(marker in data for marker in KEY_MARKER_BYTES):
+            if not has_keys and mentions_key(data):
                 has_keys = True
-            if (b'"module"' in data) if name.endswith(".json") else bool(_MODULE_BYTES.search(data)):
+            if may_call_modules(data):
                 text = data.decode("utf-8", errors="replace")
                 for call in module_calls(text, name.endswith(".json"), name):
                     if is_local_source(call.source):
@@ -435,13 +524,13 @@ def _dir_mentions_keys(directory: Path, recursive: bool = False, boundaries: tup
         return True
     for folder, _subdirs, names in os.walk(real):  # followlinks=False
         for name in names:
-            if ".tf" not in name or not fnmatch.fnmatch(name, "*.tf*"):
+            if not (fnmatch.fnmatch(name, "*.tf*") or fnmatch.fnmatch(name, "*.tofu*")):
                 continue
             target = os.path.realpath(os.path.join(folder, name))
             if not inside(target, boundaries):
                 return True
             try:
-                if stat.S_ISREG(os.stat(target).st_mode) and contains_any(target, KEY_MARKER_BYTES):
+                if stat.S_ISREG(os.stat(target).st_mode) and file_mentions_key(target):
                     return True
             except OSError:
                 continue
@@ -467,7 +556,7 @@ def _terraform_tree(root: str) -> tuple[dict[str, list[str]], set[str]]:
                                 stack.append(entry.path)
                             elif entry.name == ".terraform":
                                 initialised.add(directory)
-                        elif entry.name.endswith((".tf", ".tf.json")) and entry.is_file():
+                        elif entry.name.endswith(TERRAFORM_SUFFIXES) and entry.is_file():
                             found.setdefault(directory, []).append(entry.path)
                     except OSError:
                         continue
@@ -491,7 +580,7 @@ def units_of_changed_files(repo: Path, changed: list[Path]) -> list[FoundDir]:
                     data = handle.read()
             except OSError:
                 continue
-            if b"module" in data and b"source" in data:
+            if may_call_modules(data):
                 text = data.decode("utf-8", errors="replace")
                 targets += [os.path.abspath(os.path.join(real[directory], src))
                             for src in local_sources(text, name.endswith(".json"))]

@@ -20,20 +20,97 @@ class RawBlock(NamedTuple):
     text: str
 
 
-_TOKEN = re.compile(
+# One token at a time, each matched where the last ended (never searched for), and anything left
+# open (a comment, a heredoc, a string) ends the scan: linear in the text whatever it holds.
+_SCAN = re.compile(
     r"""
-      (?P<str>"(?:[^"\\$\n]|\\.|\$(?!\{))*")
-    | (?P<comment>\#[^\n]*|//[^\n]*|/\*.*?\*/)
-    | (?P<heredoc><<-?(?P<tag>[A-Za-z_][\w.-]*)[ \t]*\r?\n(?:.*?\n)??[ \t]*(?P=tag)[ \t]*(?=\r?\n|\Z))
-    | (?P<open>\{)
-    | (?P<close>\})
+      (?P<ws>[ \t\r\n]+)
+    | (?P<comment>\#[^\n]*|//[^\n]*)
+    | (?P<bcomment>/\*)
+    | (?P<heredoc><<-?(?P<tag>[A-Za-z_][\w.-]*)[ \t]*\r?\n)
+    | (?P<str>"(?:[^"\\$%\n]|\\.|\$\$\{|%%\{|\$(?!\{)|%(?!\{))*")
     | (?P<istr>")
+    | (?P<open>[{\[(])
+    | (?P<close>[}\])])
+    | (?P<eq>=)
+    | (?P<word>[^\s"{}\[\]()\#/<=]+|[/<])
     """,
-    re.S | re.X,
+    re.X,
 )
-_HEADER = re.compile(r'\s*([A-Za-z_][\w-]*)((?:\s+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*)\s*\Z')
-_LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][\w-]*)')
-_GAP = re.compile(r"(?:\s+|\#[^\n]*|//[^\n]*|/\*.*?\*/)*", re.S)
+_CLOSERS = {"{": "}", "[": "]", "(": ")"}
+_NAME = re.compile(r"[A-Za-z_][\w-]*\Z")
+
+
+class Token(NamedTuple):
+    kind: str  # a group name of _SCAN
+    text: str
+    start: int
+
+
+def tokens(text: str, pos: int = 0) -> list[Token]:
+    """The tokens of HCL text from pos (comments, heredocs and strings whole).  Raises _Unbalanced
+    when something is left open: the text does not cut cleanly."""
+    out: list[Token] = []
+    n = len(text)
+    match_at = _SCAN.match
+    while pos < n:
+        match = match_at(text, pos)
+        if match is None:
+            raise _Unbalanced
+        kind = match.lastgroup or ""
+        end = match.end()
+        if kind == "bcomment":
+            close = text.find("*/", end)
+            if close < 0:
+                raise _Unbalanced
+            end = close + 2
+            kind = "comment"
+        elif kind == "heredoc":
+            closing = re.compile(r"^[ \t]*" + re.escape(match.group("tag")) + r"[ \t]*\r?$", re.M)
+            found = closing.search(text, end)
+            if found is None:
+                raise _Unbalanced
+            end = found.end()
+            kind = "str"
+        elif kind == "istr":
+            end = _skip_template_string(text, end)
+            kind = "template"
+        out.append(Token(kind, text[pos:end], pos))
+        pos = end
+    return out
+
+
+# A quoted label means what HCL decodes it to (`"aws_iam\u005faccess_key"` is aws_iam_access_key;
+# checked with terraform 1.11): \n \r \t \" \\ \uNNNN \UNNNNNNNN, and $${ / %%{ for ${ / %{.
+_LABEL_ESCAPE = re.compile(r'\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[nrt"\\])|\$\$\{|%%\{|\$\{|%\{|\\.?')
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+class LabelError(ValueError):
+    """A quoted label Terraform rejects (an unknown escape, an interpolation)."""
+
+
+def unescape_label(text: str) -> str:
+    """The text a literal HCL string (between its quotes) stands for; LabelError if Terraform
+    rejects it."""
+    if "\\" not in text and "{" not in text:
+        return text
+
+    def sub(match: re.Match[str]) -> str:
+        code = match.group(1)
+        whole = match.group(0)
+        if code is None:
+            if whole in ("$${", "%%{"):
+                return whole[1:]
+            raise LabelError(f"a block label cannot hold {whole!r}")
+        if code[0] in "uU":
+            point = int(code[1:], 16)
+            if point > 0x10FFFF or 0xD800 <= point <= 0xDFFF:
+                raise LabelError(f"invalid escape \\{code}")
+            return chr(point)
+        return _SIMPLE_ESCAPES[code]
+
+    return _LABEL_ESCAPE.sub(sub, text)
 
 
 class _Unbalanced(Exception):
@@ -52,6 +129,9 @@ def _skip_template_string(text: str, i: int) -> int:
             return i + 1
         if ch == "\n":
             raise _Unbalanced
+        if text.startswith(("$${", "%%{"), i):  # escaped: literal text
+            i += 3
+            continue
         if text.startswith("${", i) or text.startswith("%{", i):
             i = _skip_expression(text, i + 2)
             continue
@@ -80,39 +160,100 @@ def _skip_expression(text: str, i: int) -> int:
 
 def split_blocks(text: str) -> list[RawBlock] | None:
     """Top-level blocks in order, or None when the text does not cut cleanly (parse it whole)."""
-    blocks: list[RawBlock] = []
-    depth = 0
-    pos = 0
-    start = _GAP.match(text, 0).end()  # type: ignore[union-attr]
-    open_at = -1
     try:
-        while True:
-            match = _TOKEN.search(text, pos)
-            if match is None:
-                break
-            kind = match.lastgroup
-            if kind == "istr":
-                pos = _skip_template_string(text, match.end())
-                continue
-            pos = match.end()
-            if kind == "open":
-                if depth == 0:
-                    open_at = match.start()
-                depth += 1
-            elif kind == "close":
-                depth -= 1
-                if depth < 0:
-                    return None
-                if depth == 0:
-                    header = _HEADER.match(text[start:open_at])
-                    if header is None:
-                        return None
-                    labels = tuple(a or b for a, b in _LABEL.findall(header.group(2)))
-                    line = text.count("\n", 0, start) + 1
-                    blocks.append(RawBlock(header.group(1), labels, line, text[start : match.end()]))
-                    start = _GAP.match(text, match.end()).end()  # type: ignore[union-attr]
-    except _Unbalanced:
+        found = tokens(text)
+    except (_Unbalanced, RecursionError):  # interpolations nested thousands deep: the parser decides
         return None
-    if depth != 0 or text[start:].strip():
-        return None  # an unclosed block, or something outside any block: let the parser say what
+    blocks: list[RawBlock] = []
+    header: list[Token] = []
+    stack: list[str] = []
+    line = 1
+    counted = 0  # text[:counted] holds line - 1 newlines (counted as the scan goes: linear)
+    for token in found:
+        if stack:
+            if token.kind == "open":
+                stack.append(_CLOSERS[token.text])
+            elif token.kind == "close":
+                if token.text != stack.pop():
+                    return None
+                if not stack:
+                    first = header[0].start
+                    line += text.count("\n", counted, first)
+                    counted = first
+                    labels = _header_labels(header)
+                    if labels is None:
+                        return None
+                    blocks.append(RawBlock(header[0].text, labels, line, text[first : token.start + 1]))
+                    header = []
+            continue
+        if token.kind in ("ws", "comment"):
+            continue
+        if token.kind == "open" and token.text == "{" and header:
+            stack.append("}")
+        elif token.kind in ("word", "str") and (header or token.kind == "word"):
+            header.append(token)
+        else:
+            return None  # an attribute outside any block, a stray bracket: let the parser say what
+    if stack or header:
+        return None  # an unclosed block, or something outside any block
     return blocks
+
+
+def _header_labels(header: list[Token]) -> tuple[str, ...] | None:
+    """The labels after a block's type (quoted ones decoded), or None if the header is not one."""
+    if not _NAME.match(header[0].text):
+        return None
+    labels: list[str] = []
+    for token in header[1:]:
+        if token.kind == "word":
+            if not _NAME.match(token.text):
+                return None
+            labels.append(token.text)
+        elif token.text.startswith('"') and token.text.endswith('"') and len(token.text) >= 2:
+            try:
+                labels.append(unescape_label(token.text[1:-1]))
+            except LabelError:
+                return None
+        else:
+            return None  # a heredoc as a label
+    return tuple(labels)
+
+
+def literal_attribute(raw: RawBlock, name: str) -> str | None:
+    """The value of attribute `name` of a block's own body when it is a literal string (escapes
+    decoded), else None (absent, or an expression).  Comments may stand anywhere; the block may be
+    written on one line."""
+    try:
+        found = tokens(raw.text)
+    except (_Unbalanced, RecursionError):  # interpolations nested thousands deep: the parser decides
+        return None
+    depth = 0
+    at_start = False
+    for i, token in enumerate(found):
+        if token.kind == "open":
+            depth += 1
+            at_start = depth == 1
+            continue
+        if token.kind == "close":
+            depth -= 1
+            continue
+        if depth != 1:
+            continue
+        if token.kind == "ws":
+            at_start = at_start or "\n" in token.text
+            continue
+        if token.kind == "comment":
+            at_start = at_start or token.text.startswith(("#", "//"))  # a line comment ends its line
+            continue
+        starts_line, at_start = at_start, False
+        if not (starts_line and token.kind == "word" and token.text == name):
+            continue
+        rest = [t for t in found[i + 1 : i + 9]
+                if t.kind != "comment" and not (t.kind == "ws" and "\n" not in t.text)]
+        if len(rest) >= 2 and rest[0].kind == "eq" and rest[1].kind == "str" and rest[1].text.startswith('"'):
+            try:
+                return unescape_label(rest[1].text[1:-1])
+            except LabelError:
+                return None
+        return None
+    return None

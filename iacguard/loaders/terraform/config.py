@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from iacguard.discover import TERRAFORM_SUFFIXES, mentions_key
 from iacguard.loaders.terraform.blocks import RawBlock, split_blocks
 from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, parse_hcl, parse_json
 from iacguard.model import ScanError, Suppression
@@ -55,13 +56,32 @@ class ModuleConfig(NamedTuple):
     errors: tuple[ScanError, ...]
 
 
+def _stem(name: str) -> tuple[str, bool, bool]:
+    """(name without its suffix, is JSON, is OpenTofu's) of a configuration file name."""
+    for suffix, is_json, is_tofu in ((".tf.json", True, False), (".tofu.json", True, True), (".tf", False, False),
+                                     (".tofu", False, True)):
+        if name.endswith(suffix):
+            return name[: -len(suffix)], is_json, is_tofu
+    return name, False, False
+
+
+def is_override_file(path: Path) -> bool:
+    """`override.tf`, `*_override.tf` and their .tf.json / .tofu / .tofu.json forms (Terraform's rule)."""
+    stem = _stem(path.name)[0]
+    return stem == "override" or stem.endswith("_override")
+
+
 def module_files(directory: Path) -> list[Path]:
-    """The .tf and .tf.json files of a module directory (not sub-directories, not dirs named x.tf)."""
+    """The configuration files of a module directory (not sub-directories, not dirs named x.tf): .tf,
+    .tf.json, and OpenTofu's .tofu / .tofu.json, a .tofu file replacing the .tf file of the same name
+    (and .tofu.json the .tf.json), as OpenTofu loads them."""
     try:
         entries = sorted(directory.iterdir())
     except OSError:
         return []
-    return [p for p in entries if (p.name.endswith(".tf") or p.name.endswith(".tf.json")) and p.is_file()]
+    found = [p for p in entries if p.name.endswith(TERRAFORM_SUFFIXES) and p.is_file()]
+    tofu = {_stem(p.name)[:2] for p in found if _stem(p.name)[2]}
+    return [p for p in found if _stem(p.name)[2] or _stem(p.name)[:2] not in tofu]
 
 
 def read_text(path: Path, limit: int = Limits().max_hcl_bytes, limit_name: str = "hcl_bytes",
@@ -142,7 +162,7 @@ class ParseCache:
                 raws = None
         if raws is not None and all(raw.type in BLOCK_TYPES for raw in raws):
             result = [Decl(path, raw=raw, cache=self) for raw in raws]
-            if any("aws_iam_access_key" in raw.text for raw in raws):
+            if any(mentions_key(raw.text) for raw in raws):
                 # A file that mentions a key is parsed whole, so any syntax error in it is reported;
                 # files that declare none are parsed only as far as an evaluation asks.
                 for decl in result:
@@ -189,6 +209,7 @@ class ParseCache:
         outputs: dict[str, Decl] = {}
         errors: list[ScanError] = []
         files = module_files(directory)
+        overrides: list[tuple[Path, list[Decl]]] = []
         for path in files:
             parsed = self.entries(path)
             if isinstance(parsed, ScanError):
@@ -205,6 +226,13 @@ class ParseCache:
                                             f'a "{decl.type}" block takes {BLOCK_TYPES[decl.type]} label(s), '
                                             f"not {len(labels)} (Terraform rejects it)"))
                     break
+            if is_override_file(path):
+                overrides.append((path, parsed))  # merged once every primary file is read
+                continue
+            for decl in parsed:
+                labels = decl.labels
+                if decl.type not in BLOCK_TYPES or len(labels) != BLOCK_TYPES[decl.type]:
+                    break
                 if decl.type == "variable" and len(labels) == 1:
                     variables[labels[0]] = decl
                 elif decl.type == "locals":
@@ -218,8 +246,57 @@ class ParseCache:
                     calls[labels[0]] = decl
                 elif decl.type == "output" and len(labels) == 1:
                     outputs[labels[0]] = decl
+        tables: dict[str, dict[Any, Decl]] = {"variable": variables, "resource": resources, "data": data,
+                                              "module": calls, "output": outputs}
+        for path, parsed in sorted(overrides, key=lambda item: item[0].name):
+            for decl in parsed:
+                if decl.type not in BLOCK_TYPES or len(decl.labels) != BLOCK_TYPES[decl.type]:
+                    break  # reported above
+                problem = _apply_override(decl, path, tables, local_values)
+                if problem is not None:
+                    errors.append(ScanError(self.display(path), decl.line, problem))
         return ModuleConfig(directory, tuple(files), variables, local_values, resources, data, calls, outputs,
                             tuple(errors))
+
+
+def _apply_override(decl: Decl, path: Path, tables: dict[str, dict[Any, Decl]],
+                    local_values: dict[str, tuple[Attribute, Path]]) -> str | None:
+    """Merge one block of an override file into the block it overrides, as Terraform does ("Override
+    Files"): its arguments replace the original's one by one (`count` drops `for_each` and the other way
+    round), its nested blocks replace the original's of the same type (`lifecycle` merges per argument),
+    locals override one by one.  An override without an original is an error (Terraform's too)."""
+    if decl.type == "locals":
+        for name, attr in decl.block.attrs.items():
+            if name not in local_values:
+                return f'local.{name} in an override file has no original to override (Terraform rejects it)'
+            local_values[name] = (attr, path)
+        return None
+    table = tables.get(decl.type)
+    if table is None:
+        return None  # terraform, provider, moved, import, removed, check: nothing this control reads
+    key: Any = decl.labels[0] if len(decl.labels) == 1 else (decl.labels[0], decl.labels[1])
+    base = table.get(key)
+    if base is None:
+        written = " ".join([decl.type, *(f'"{label}"' for label in decl.labels)])
+        return f"{written} in an override file has no original to override (Terraform rejects it)"
+    table[key] = Decl(base.file, block=merge_block(base.block, decl.block))
+    return None
+
+
+def merge_block(base: Block, override: Block) -> Block:
+    attrs = dict(base.attrs)
+    for exclusive in (("count", "for_each"), ("for_each", "count")):
+        if exclusive[0] in override.attrs:
+            attrs.pop(exclusive[1], None)
+    attrs.update(override.attrs)
+    replaced = {b.type for b in override.blocks}
+    nested = [b for b in base.blocks if b.type not in replaced]
+    for block in override.blocks:
+        if block.type == "lifecycle":
+            original = next((b for b in base.blocks if b.type == "lifecycle"), None)
+            block = block if original is None else original._replace(attrs={**original.attrs, **block.attrs})
+        nested.append(block)
+    return base._replace(attrs=attrs, blocks=tuple(nested))
 
 
 def read_modules_manifest(root: Path, limit: int = Limits().max_file_bytes,

@@ -204,18 +204,24 @@ class ModuleInstance:
 
     def _variable(self, name: str, decl: Decl) -> Any:
         given = self.inputs(name)
+        default = decl.block.attrs.get("default")
+        if given is not None and given.value is None and default is not None and self._not_nullable(decl):
+            given = None  # `nullable = false`: an explicit null takes the default, as Terraform does
         if given is None:
-            default = decl.block.attrs.get("default")
             if default is None:
                 symbol = f"{self.prefix}var.{name}"
                 return Unknown(f"{symbol} has no value", symbols=frozenset([symbol]), ref=symbol)
             value = self.evaluate(default.expr)
             given = VarValue(value, "its default")
-        value = convert(given.value, decl.block.attrs.get("type"))
+        value = convert(given.value, decl.block.attrs.get("type"), self.evaluate)
         if isinstance(value, (str, int, float, bool)) or value is None:
             shown = _show(value)
             self.ctx.tracker.note(f"{self.prefix}var.{name} = {shown} from {given.source}")
         return value
+
+    def _not_nullable(self, decl: Decl) -> bool:
+        attr = decl.block.attrs.get("nullable")
+        return attr is not None and self.evaluate(attr.expr) is False
 
     def local(self, name: str) -> Any:
         entry = self.config.locals.get(name)
@@ -723,23 +729,55 @@ def _show(value: Any) -> str:
     return shorten(str(value))
 
 
-def convert(value: Any, type_attr: s.Attribute | None) -> Any:
-    """Apply a variable's declared primitive type (Terraform converts "2" to 2 for number)."""
+def convert(value: Any, type_attr: s.Attribute | None, evaluate: Callable[[Any], Any] | None = None) -> Any:
+    """Apply a variable's declared type: primitives convert as Terraform converts them ("2" to 2 for
+    number), and `optional(type, default)` attributes of object types take their defaults wherever
+    the value leaves them out or null (in collections of objects too, and in the defaults themselves)."""
     if type_attr is None or isinstance(value, Unknown) or value is None:
         return value
-    expr = type_attr.expr
     try:
-        if isinstance(expr, s.Name):
-            if expr.name == "number" and isinstance(value, str):
-                from iacguard.loaders.terraform.evaluate import _to_number
-
-                return _to_number(value)
-            if expr.name == "bool" and isinstance(value, str) and value in ("true", "false"):
-                return value == "true"
-            if expr.name == "string" and isinstance(value, (bool, int, float)):
-                return _to_string(value)
-        if isinstance(expr, s.Call) and expr.name == "set" and isinstance(value, (list, tuple)):
-            return TfSet(value)
+        return _typed(value, type_attr.expr, evaluate or (lambda expr: Unknown("a type default")), 0)
     except EvalError:
         return Unknown("variable value does not match its type")
+
+
+def _typed(value: Any, expr: Any, evaluate: Callable[[Any], Any], depth: int) -> Any:
+    if isinstance(value, Unknown) or value is None or depth > 64:
+        return value
+    if isinstance(expr, s.Name):
+        if expr.name == "number" and isinstance(value, str):
+            from iacguard.loaders.terraform.evaluate import _to_number
+
+            return _to_number(value)
+        if expr.name == "bool" and isinstance(value, str) and value in ("true", "false"):
+            return value == "true"
+        if expr.name == "string" and isinstance(value, (bool, int, float)):
+            return _to_string(value)
+        return value
+    if not isinstance(expr, s.Call) or not expr.args:
+        return value
+    inner = expr.args[0]
+    if expr.name in ("list", "set", "map"):
+        if isinstance(value, dict) and expr.name == "map":
+            return {k: _typed(v, inner, evaluate, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            items = [_typed(v, inner, evaluate, depth + 1) for v in value]
+            return TfSet(items) if expr.name == "set" else items
+        return value
+    if expr.name == "tuple" and isinstance(inner, s.TupleExpr) and isinstance(value, (list, tuple)):
+        return [_typed(v, t, evaluate, depth + 1) for v, t in zip(value, inner.items, strict=False)] + \
+            list(value[len(inner.items):])
+    if expr.name == "object" and isinstance(inner, s.ObjectExpr) and isinstance(value, dict):
+        out = dict(value)
+        for key_expr, attr_type in inner.items:
+            key = key_expr.value if isinstance(key_expr, s.Lit) else getattr(key_expr, "name", None)
+            if not isinstance(key, str):
+                continue
+            if isinstance(attr_type, s.Call) and attr_type.name == "optional" and attr_type.args:
+                if out.get(key) is None:
+                    out[key] = evaluate(attr_type.args[1]) if len(attr_type.args) > 1 else None
+                attr_type = attr_type.args[0]
+            if key in out:
+                out[key] = _typed(out[key], attr_type, evaluate, depth + 1)
+        return out
     return value

@@ -6,11 +6,14 @@ processes) and so both file formats evaluate through one code path.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, NamedTuple, Union
 
 from lark import Token, Tree
+
+from iacguard.loaders.terraform import json_source
+from iacguard.loaders.terraform.blocks import LabelError, unescape_label
+from iacguard.loaders.terraform.json_source import BigNumber, JsonObject
 
 # --- expressions -------------------------------------------------------------------------
 
@@ -152,9 +155,16 @@ def _line(tree: Any) -> int:
 
 
 def _name_of(tree: Any) -> str:
-    """identifier / keyword / literal_value / string used as a name or label."""
+    """identifier / keyword / literal_value / string used as a name or label (a quoted label means
+    what HCL decodes it to: `"aws_iam\\u005faccess_key"` is aws_iam_access_key)."""
     if tree.data == "string":
-        return "".join(str(p.children[0]) for p in tree.children if getattr(p, "data", None) == "string_part")
+        parts = [p.children[0] for p in tree.children if getattr(p, "data", None) == "string_part"]
+        if any(isinstance(part, Tree) for part in parts):
+            raise SyntaxProblem("a block label cannot hold an interpolation", _line(tree) or None)
+        try:
+            return unescape_label("".join(str(part) for part in parts))
+        except LabelError as exc:
+            raise SyntaxProblem(str(exc), _line(tree) or None) from None
     return str(tree.children[0])
 
 
@@ -520,57 +530,56 @@ def _json_expr(value: Any) -> Any:
         return parse_template_text(value)
     if isinstance(value, list):
         return TupleExpr(tuple(_json_expr(v) for v in value))
-    if isinstance(value, dict):
-        return ObjectExpr(tuple((Lit(k), _json_expr(v)) for k, v in value.items()))
+    if isinstance(value, JsonObject):
+        return ObjectExpr(tuple((Lit(k), _json_expr(v)) for k, v, _ in value.pairs))
+    if isinstance(value, BigNumber):
+        return Unsupported(f"a number of {len(value.text):,} digits")
     return Lit(value)
 
 
 def _json_body(body: Any, line: int) -> tuple[dict[str, Attribute], list[Block]]:
     attrs: dict[str, Attribute] = {}
-    if isinstance(body, dict):
-        for key, value in body.items():
+    if isinstance(body, JsonObject):
+        for key, value, key_line in body.pairs:
             if key == "//":
                 continue
-            attrs[key] = Attribute(_json_expr(value), line)
+            if key in attrs:  # HCL's JSON syntax: "Duplicate argument"
+                raise SyntaxProblem(f'duplicate argument "{key}" (Terraform rejects it)', key_line)
+            attrs[key] = Attribute(_json_expr(value), key_line)
     return attrs, []
 
 
 def parse_json(text: str) -> list[Block]:
-    """Top-level blocks of one .tf.json file (line numbers from the block's key where found)."""
+    """Top-level blocks of one .tf.json file, each at the line of its innermost label.  A property
+    repeated at one level (`"resource"` twice) keeps both, as HCL's JSON syntax does."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SyntaxProblem(f"invalid JSON: {exc.msg}", exc.lineno) from None
-    if not isinstance(data, dict):
+        data = json_source.loads(text)
+    except json_source.JsonProblem as exc:
+        raise SyntaxProblem(f"invalid JSON: {exc.message}", exc.line) from None
+    if not isinstance(data, JsonObject):
         raise SyntaxProblem("a .tf.json file must hold a JSON object", 1)
-    lines = text.splitlines()
-
-    def find_line(*names: str) -> int:
-        for i, ln in enumerate(lines, 1):
-            if all(f'"{n}"' in ln for n in names[-1:]):
-                return i
-        return 1
-
     blocks: list[Block] = []
-    for block_type, content in data.items():
+    for block_type, content, line in data.pairs:
         depth = _LABELS.get(block_type)
-        if depth is None or not isinstance(content, (dict, list)):
+        if depth is None or not isinstance(content, (JsonObject, list)):
             continue
         entries = content if isinstance(content, list) else [content]
         for entry in entries:
-            _json_walk(block_type, entry, depth, (), blocks, find_line)
+            _json_walk(block_type, entry, depth, (), blocks, line)
     return blocks
 
 
 def _json_walk(block_type: str, node: Any, depth: int, labels: tuple[str, ...], out: list[Block],
-               find_line: Any) -> None:
+               line: int) -> None:
     if depth == 0:
-        bodies = node if isinstance(node, list) else [node]
-        for body in bodies:
-            line = find_line(*labels) if labels else find_line(block_type)
+        for body in node if isinstance(node, list) else [node]:
             attrs, blocks = _json_body(body, line)
-            out.append(Block(block_type, labels, attrs, tuple(blocks), line, line))
+            end = max((a.line for a in attrs.values()), default=line)
+            out.append(Block(block_type, labels, attrs, tuple(blocks), line, end))
         return
-    if isinstance(node, dict):
-        for label, inner in node.items():
-            _json_walk(block_type, inner, depth - 1, (*labels, label), out, find_line)
+    if isinstance(node, JsonObject):
+        for label, inner, label_line in node.pairs:
+            _json_walk(block_type, inner, depth - 1, (*labels, label), out, label_line)
+    elif isinstance(node, list):  # a label level written as an array of objects
+        for item in node:
+            _json_walk(block_type, item, depth, labels, out, line)

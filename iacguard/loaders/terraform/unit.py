@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from iacguard.discover import TERRAFORM_SUFFIXES
 from iacguard.loaders.terraform import admissible
 from iacguard.loaders.terraform.config import Decl, ParseCache, read_modules_manifest, read_text
 from iacguard.loaders.terraform.evaluate import MAX_WORK, OVER_BUDGET, Evaluator, Scope, Tracker, _Other
@@ -317,7 +318,7 @@ def deployment_files(root: Path, walked: set[Path] | None = None) -> list[Path]:
             entries = sorted(directory.iterdir())
         except OSError:
             return
-        if depth and any(e.name.endswith((".tf", ".tf.json")) and e.is_file() for e in entries):
+        if depth and any(e.name.endswith(TERRAFORM_SUFFIXES) and e.is_file() for e in entries):
             return  # a module of its own
         for entry in entries:
             if entry.name.startswith("."):
