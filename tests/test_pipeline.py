@@ -256,8 +256,10 @@ def test_the_summary_says_when_nothing_was_scanned(tmp_path: Path) -> None:
     run = run_cli("scan", ".", cwd=repo)
     assert run.code == 0 and "nothing scanned" in run.stdout
     assert run_cli("scan", ".", "-f", "json", cwd=repo).json()["summary"]["nothing_scanned"] is True
+    (repo / "deploy.yaml").write_text("kind: ConfigMap\n")  # YAML, but not infrastructure
+    assert "nothing to check: no file read is Terraform" in run_cli("scan", ".", cwd=repo).stdout
     (repo / "main.tf").write_text(ONE_KEY)
-    assert "nothing scanned" not in run_cli("scan", ".", cwd=repo).stdout
+    assert "nothing" not in run_cli("scan", ".", cwd=repo).stdout
 
 
 def test_gitlab_code_quality_report_has_the_documented_fields(tmp_path: Path) -> None:

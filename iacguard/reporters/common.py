@@ -19,7 +19,7 @@ class Summary(NamedTuple):
     errors: int
     suppressed: int  # inline suppressions and baseline entries together
     baselined: int = 0  # of those, the findings the baseline holds
-    nothing_scanned: bool = False  # no infrastructure file was found at all
+    nothing_scanned: bool = False  # no unit at all: no Terraform, and no plan or template to check
 
 
 def _unique(items: list[T]) -> list[T]:
@@ -58,7 +58,7 @@ def summarize(result: ScanResult) -> Summary:
         errors=len(all_errors(result)),
         suppressed=sum(f.suppressed and f.verdict != "pass" for f in result.findings),
         baselined=sum(f.baselined and f.verdict != "pass" for f in result.findings),
-        nothing_scanned=result.files == 0 and not result.units,
+        nothing_scanned=not result.units,
     )
 
 
