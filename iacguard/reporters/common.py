@@ -67,7 +67,8 @@ def repository_path(file: str, root: str) -> str | None:
     '/'-separated; None when it lies outside the root (or no root is known)."""
     if not root:
         return None
-    full = os.path.abspath(file)
+    # The root is resolved; so is the working directory here (a cwd reached through a link still matches).
+    full = os.path.normpath(file if os.path.isabs(file) else os.path.join(os.path.realpath(os.getcwd()), file))
     if full != root and not full.startswith(os.path.join(root, "")):
         return None
     return os.path.relpath(full, root).replace(os.sep, "/")
