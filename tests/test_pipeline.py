@@ -370,3 +370,13 @@ def config_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "repo" / "link").symlink_to(root)  # leads out
     (root / "repo" / "sub" / "link").symlink_to(root / "repo")  # stays in
     return root
+
+
+def test_a_config_linked_from_outside_the_repository_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.toml"
+    outside.write_text('token_s3cr3t = "x"\n')
+    repo = _repo(tmp_path / "r", {"main.tf": ONE_KEY})
+    (repo / ".iacguard.toml").symlink_to(outside)
+    run = run_cli("scan", ".", cwd=repo)
+    assert run.code == 2 and "leads out of the repository; not read" in run.stderr
+    assert "s3cr3t" not in run.stdout + run.stderr
