@@ -86,6 +86,9 @@ def find(start: Path, explicit: Path | None = None, repository: Path | None = No
 
 
 def _read(path: Path, pyproject: bool, repository: str | None) -> dict[str, Any] | None:
+    if repository is not None and inside(str(path.parent), repository) and not inside(str(path), repository):
+        # a link in the repository to a file outside it: its text must not reach the output
+        raise ConfigError(f"{path}: a symbolic link that leads out of the repository; not read")
     data = _load(path)
     if pyproject:
         section = data.get("tool", {}).get("iacguard") if isinstance(data.get("tool"), dict) else None

@@ -36,17 +36,22 @@ def test_instances_beyond_the_limit_are_counted_not_materialised_and_the_limit_c
 
 
 def test_limits_from_the_config_file_and_the_flag_wins(tmp_path: Path) -> None:
-    (tmp_path / ".git").mkdir()
-    (tmp_path / ".iacguard.toml").write_text("[limits]\ninstances = 1000\ntemplate_resources = 2\n")
-    (tmp_path / "main.tf").write_text(COUNTED)
-    (tmp_path / "t.yaml").write_text(TEMPLATE)
-    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    # The job's own config (outside the repository, named with --config) may raise a limit; a config in
+    # the repository may only lower one (tests/test_pipeline.py).
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    job_config = tmp_path / "ci.toml"
+    job_config.write_text("[limits]\ninstances = 1000\ntemplate_resources = 2\n")
+    (repo / "main.tf").write_text(COUNTED)
+    (repo / "t.yaml").write_text(TEMPLATE)
+    config = ["--config", str(job_config)]
+    run = run_cli("scan", ".", "-f", "json", *config, cwd=repo)
     assert run.code == 1 and len(_addresses(run.json())) == 300
     assert [(e["file"], "3 resources" in e["message"]) for e in run.json()["errors"]] == [("t.yaml", True)]
-    shown = run_cli("scan", ".", "--limit", "instances=5", "--show-config", cwd=tmp_path).json()
+    shown = run_cli("scan", ".", "--limit", "instances=5", "--show-config", *config, cwd=repo).json()
     assert shown["settings"]["limits"] == {"instances": 5, "template_resources": 2}
     run = run_cli("scan", ".", "-f", "json", "--limit", "instances=5", "--limit", "template_resources=500",
-                  cwd=tmp_path)
+                  *config, cwd=repo)
     assert _addresses(run.json()) == ["aws_iam_access_key.k[*]"] and run.json()["errors"] == []
 
 

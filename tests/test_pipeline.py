@@ -256,8 +256,10 @@ def test_the_summary_says_when_nothing_was_scanned(tmp_path: Path) -> None:
     run = run_cli("scan", ".", cwd=repo)
     assert run.code == 0 and "nothing scanned" in run.stdout
     assert run_cli("scan", ".", "-f", "json", cwd=repo).json()["summary"]["nothing_scanned"] is True
+    (repo / "deploy.yaml").write_text("kind: ConfigMap\n")  # YAML, but not infrastructure
+    assert "nothing to check: no file read is Terraform" in run_cli("scan", ".", cwd=repo).stdout
     (repo / "main.tf").write_text(ONE_KEY)
-    assert "nothing scanned" not in run_cli("scan", ".", cwd=repo).stdout
+    assert "nothing" not in run_cli("scan", ".", cwd=repo).stdout
 
 
 def test_gitlab_code_quality_report_has_the_documented_fields(tmp_path: Path) -> None:
@@ -368,3 +370,13 @@ def config_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "repo" / "link").symlink_to(root)  # leads out
     (root / "repo" / "sub" / "link").symlink_to(root / "repo")  # stays in
     return root
+
+
+def test_a_config_linked_from_outside_the_repository_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.toml"
+    outside.write_text('token_s3cr3t = "x"\n')
+    repo = _repo(tmp_path / "r", {"main.tf": ONE_KEY})
+    (repo / ".iacguard.toml").symlink_to(outside)
+    run = run_cli("scan", ".", cwd=repo)
+    assert run.code == 2 and "leads out of the repository; not read" in run.stderr
+    assert "s3cr3t" not in run.stdout + run.stderr

@@ -20,7 +20,7 @@ class Summary(NamedTuple):
     errors: int
     suppressed: int  # inline suppressions and baseline entries together
     baselined: int = 0  # of those, the findings the baseline holds
-    nothing_scanned: bool = False  # no infrastructure file was found at all
+    nothing_scanned: bool = False  # no unit at all: no Terraform, and no plan or template to check
 
 
 def _unique(items: list[T]) -> list[T]:
@@ -59,7 +59,7 @@ def summarize(result: ScanResult) -> Summary:
         errors=len(all_errors(result)),
         suppressed=sum(f.suppressed and f.verdict != "pass" for f in result.findings),
         baselined=sum(f.baselined and f.verdict != "pass" for f in result.findings),
-        nothing_scanned=result.files == 0 and not result.units,
+        nothing_scanned=not result.units,
     )
 
 
@@ -68,7 +68,8 @@ def repository_path(file: str, root: str) -> str | None:
     '/'-separated; None when it lies outside the root (or no root is known)."""
     if not root:
         return None
-    full = os.path.abspath(file)
+    # The root is resolved; so is the working directory here (a cwd reached through a link still matches).
+    full = os.path.normpath(file if os.path.isabs(file) else os.path.join(os.path.realpath(os.getcwd()), file))
     if full != root and not full.startswith(os.path.join(root, "")):
         return None
     return os.path.relpath(full, root).replace(os.sep, "/")

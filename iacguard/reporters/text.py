@@ -120,9 +120,12 @@ def _summary_line(summary: Summary) -> Text:
     if summary.suppressed:
         baselined = f": {summary.baselined} in the baseline" if summary.baselined else ""
         line.append(f" ({summary.suppressed} suppressed{baselined})", style="dim")
-    if summary.nothing_scanned:
+    if summary.nothing_scanned and not summary.files:
         line.append(" — nothing scanned: no Terraform, CloudFormation, plan or state file under the paths given",
                     style="bold yellow")
+    elif summary.nothing_scanned:
+        line.append(" — nothing to check: no file read is Terraform, a plan or state, or a template with an "
+                    "access key", style="bold yellow")
     return line
 
 
