@@ -10,10 +10,12 @@ from typing import Any
 
 from iacguard import discover
 from iacguard.cache import Inputs, ResultCache, default_directory, fingerprint
+from iacguard.loaders.cfn_text import may_name
 from iacguard.model import Finding, Note, ScanError, ScanResult, Unit, shorten
 from iacguard.options import ScanOptions
 
-_CFN_MARKERS = ("AWS::IAM::AccessKey",)
+# An access key, or a Fn::Transform that may add one at deployment (a note says it is not analysed).
+_CFN_MARKERS = ("AWS::IAM::AccessKey", "Fn::Transform", "!Transform")
 _CFN_MARKER_BYTES = tuple(m.encode() for m in _CFN_MARKERS)
 
 
@@ -153,8 +155,8 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
     except OSError as exc:
         return ScanError(display_path(name), None, f"cannot read: {exc.strerror or exc}")
     maybe_plan = (name.endswith(".json") and b'"format_version"' in raw) or name.endswith(".tfstate")
-    if not maybe_plan and not any(marker in raw for marker in _CFN_MARKER_BYTES):
-        return None  # the markers are ASCII: absent from the bytes, absent from the decoded text
+    if not maybe_plan and not may_name(raw, _CFN_MARKER_BYTES):
+        return None  # no spelling of the marker (escapes decoded) in the bytes: none in the template
     path = Path(name)
     display = display_path(name)
     text = raw.decode("utf-8-sig", errors="replace")
@@ -178,7 +180,7 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
 
             if tfplan.detect(data):
                 return tfplan.load_plan(path, display, data, options)
-    if not any(marker in text for marker in _CFN_MARKERS):
+    if not may_name(raw, _CFN_MARKER_BYTES):
         return None
     key = results.key("cloudformation", str(path.absolute()), options)
     cached = results.get(key)
