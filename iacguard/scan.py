@@ -36,6 +36,8 @@ def display_path(path: Path | str) -> str:
 
 
 def _internal_error(where: str, exc: BaseException) -> ScanError:
+    if isinstance(exc, MemoryError):  # the input, not a bug: say so, and the scan goes on
+        return ScanError(where, None, "out of memory while analysing: too large to analyse here")
     return ScanError(where, None, f"internal error while analysing: {exc.__class__.__name__}: {exc}")
 
 
