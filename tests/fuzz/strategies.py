@@ -356,3 +356,19 @@ def hostile_names_tree(draw: st.DrawFn) -> dict[str, bytes]:
                 f'  B:\n    Type: AWS::IAM::AccessKey\n    Properties: {{UserName: "{yaml_user}"}}\n')
     return {os.fsdecode(f"{folder}/{name}.tf".encode("utf-8", "surrogateescape")): hcl.encode(),
             os.fsdecode(f"{folder}/{name}.yaml".encode("utf-8", "surrogateescape")): template.encode()}
+
+
+_FLOOD_PREFIXES = [b"", b'resource "aws_iam_access_key" "a" {\n  user = "x"\n}\n',
+                   b'{"resource": {"aws_iam_access_key": {"a": {"user": "x"}}}, "z": "',
+                   b"Resources:\n  A:\n    Type: AWS::IAM::AccessKey\n#",
+                   b'{"format_version": "1.2", "resource_changes": [], "v": "']
+
+
+@st.composite
+def nul_flood(draw: st.DrawFn) -> dict[str, bytes]:
+    """A file of every kind iacguard reads, mostly NUL bytes (or another control byte), after a prefix
+    that gets it past the byte prefilters: memory must stay a small multiple of the size."""
+    name = draw(st.sampled_from(["main.tf", "main.tf.json", "t.yaml", "t.json", "plan.json", "terraform.tfvars"]))
+    size = draw(st.sampled_from([1 << 10, 1 << 16, 1 << 20, 2 * (1 << 20) - 512]))
+    byte = draw(st.sampled_from([b"\0", b"\x01", b"\x1b", b"\xff"]))
+    return {name: draw(st.sampled_from(_FLOOD_PREFIXES)) + byte * size}
