@@ -35,11 +35,13 @@ from iacguard.options import ScanOptions
 # An access key, or a Fn::Transform that may add one at deployment (AWS::Include: a note).
 _MARKERS = (KEY_TYPE.encode(), b"Fn::Transform", b"!Transform")
 # AWS's quota on a template body (uploaded through S3).
-_FORMAT_VERSION = re.compile(r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:""", re.MULTILINE)
+# Linear on any input: no `\s*` after `^` (it spans lines: 20 KB of newlines took 47 s), no `[\s\S]*`.
+_FORMAT_VERSION = re.compile(r"""^[ \t]*["']?AWSTemplateFormatVersion["']?[ \t]*:""", re.MULTILINE)
 _JSON_FORMAT_VERSION = re.compile(r'"AWSTemplateFormatVersion"\s*:')
 _RESOURCES = re.compile(r"""(^|[{,\s])["']?Resources["']?\s*:""", re.MULTILINE)
 _AWS_TYPE = re.compile(r"""["']?Type["']?\s*:\s*["']?AWS::[A-Za-z0-9]+::""")
-_KUBERNETES = re.compile(r"^apiVersion\s*:.*$[\s\S]*^kind\s*:", re.MULTILINE)
+_API_VERSION = re.compile(r"^apiVersion[ \t]*:", re.MULTILINE)
+_KIND = re.compile(r"^kind[ \t]*:", re.MULTILINE)
 # Helm and other text templates; "{{resolve:...}}" is a CloudFormation dynamic reference.
 _TEXT_TEMPLATE = re.compile(r"\{\{(?!\s*resolve:)")
 
@@ -52,11 +54,17 @@ def looks_like_cloudformation(text: str) -> bool:
     view = unescaped(text)
     if _FORMAT_VERSION.search(view) or _JSON_FORMAT_VERSION.search(view):
         return True
-    if (not (_KUBERNETES.search(view) or _TEXT_TEMPLATE.search(view))
+    if (not (_kubernetes(view) or _TEXT_TEMPLATE.search(view))
             and _RESOURCES.search(view) and _AWS_TYPE.search(view)):
         return True
     return (any(m in view for m in (KEY_TYPE, "Fn::Transform", "!Transform")) and "Resources" in view
             and _has_resources_section(text))
+
+
+def _kubernetes(text: str) -> bool:
+    """An `apiVersion:` line and, after it, a `kind:` line (two searches: linear)."""
+    first = _API_VERSION.search(text)
+    return first is not None and _KIND.search(text, first.end()) is not None
 
 
 def _has_resources_section(text: str) -> bool:

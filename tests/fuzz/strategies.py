@@ -372,3 +372,17 @@ def nul_flood(draw: st.DrawFn) -> dict[str, bytes]:
     size = draw(st.sampled_from([1 << 10, 1 << 16, 1 << 20, 2 * (1 << 20) - 512]))
     byte = draw(st.sampled_from([b"\0", b"\x01", b"\x1b", b"\xff"]))
     return {name: draw(st.sampled_from(_FLOOD_PREFIXES)) + byte * size}
+
+
+_SNIFF_UNITS = [b"\n", b"apiVersion: 1\n", b" \n", b"Type: \n", b"Resources\n", b"\r\n\t",
+                b'"AWSTemplateFormatVersion"']
+
+
+@st.composite
+def sniffing_bomb(draw: st.DrawFn) -> dict[str, bytes]:
+    """About 1 MB that format-sniffing regular expressions could take quadratic time on (20 KB of newlines
+    once took 47 s), after a key marker so that they run."""
+    unit = draw(st.sampled_from(_SNIFF_UNITS))
+    head = draw(st.sampled_from([b"AWS::IAM::AccessKey\n", b"# AWS::IAM::AccessKey\nResources:\n"]))
+    name = draw(st.sampled_from(["t.yaml", "t.json", "t.template"]))
+    return {name: head + unit * ((1 << 20) // len(unit))}

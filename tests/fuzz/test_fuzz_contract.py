@@ -73,6 +73,13 @@ def test_control_byte_floods_stay_small(files: dict[str, bytes]) -> None:
         check_scan(tree)
 
 
+@settings(FUZZ, max_examples=max(3, EXAMPLES // 4))  # a megabyte each
+@given(fz.sniffing_bomb())
+def test_format_sniffing_is_linear(files: dict[str, bytes]) -> None:
+    with temp_tree(files) as tree:
+        check_scan(tree)  # within the harness's time limit on 1 MB
+
+
 @FUZZ
 @given(escaped_template())
 def test_escaped_templates_are_decided(case: tuple[str, str]) -> None:
