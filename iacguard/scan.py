@@ -142,13 +142,26 @@ def _looks_like_plan(text: str) -> bool:
         marker in text for marker in ('"resource_changes"', '"planned_values"', '"terraform_version"', '"values"'))
 
 
+def _may_name_in_chunks(name: str, markers: tuple[bytes, ...]) -> bool:
+    """may_name over a file of any size, read in 1 MiB chunks that overlap by 4 KiB (a marker spelled
+    with escapes is longer than the marker).  Raises OSError."""
+    tail = b""
+    with open(name, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            window = tail + chunk
+            if may_name(window, markers):
+                return True
+            tail = window[-4096:]
+    return False
+
+
 def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Unit | ScanError | None:
     """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither.
     Most are neither: they are told apart on the raw bytes, before any decoding."""
     try:
         if os.stat(name).st_size > options.limits.max_file_bytes:
             # Never held in memory: only a file that names an access key has anything to check.
-            if not discover.contains_any(name, (*_CFN_MARKER_BYTES, *discover.KEY_MARKER_BYTES)):
+            if not _may_name_in_chunks(name, (*_CFN_MARKER_BYTES, *discover.KEY_MARKER_BYTES)):
                 return None
             return ScanError(display_path(name), None,
                              f"file is larger than {options.limits.max_file_bytes:,} bytes (--limit file_bytes) "

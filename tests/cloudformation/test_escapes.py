@@ -140,3 +140,14 @@ def test_fn_transform_in_resources_is_a_note_never_silence() -> None:
             result = scan([path], ScanOptions(use_cache=False))
         notes = [n.message for u in result.units for n in u.notes]
         assert any("Fn::Transform" in n and "not analysed" in n for n in notes), (text, result)
+
+
+def test_an_escaped_marker_in_a_file_over_file_bytes_is_an_error_not_a_skip() -> None:
+    head = 'Resources:\n  A:\n    Type: "AWS::IAM::Access\\x4bey"\n    Properties: {UserName: bob}\n#'
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.yaml"
+        path.write_bytes(head.encode() + b"a" * (1 << 20))
+        small = ScanOptions().limits._replace(max_file_bytes=1 << 19)
+        result = scan([path], ScanOptions(use_cache=False, limits=small))
+    assert [e.message for e in result.errors] == [
+        "file is larger than 524,288 bytes (--limit file_bytes) and names an access key; not analysed"]
