@@ -98,8 +98,12 @@ def main() -> None:
 
         if os.environ.get("IACGUARD_DEBUG"):
             raise
-        print(f"iacguard: internal error: {exc.__class__.__name__}: {exc} (IACGUARD_DEBUG=1 shows the "
-              "traceback; please report it)", file=sys.stderr)
+        if isinstance(exc, MemoryError | RecursionError):
+            print(f"iacguard: {'out of memory' if isinstance(exc, MemoryError) else 'input nested too deeply'}; "
+                  "nothing more was scanned (IACGUARD_DEBUG=1 shows the traceback)", file=sys.stderr)
+        else:
+            print(f"iacguard: internal error: {exc.__class__.__name__}: {exc} (IACGUARD_DEBUG=1 shows the "
+                  "traceback; please report it)", file=sys.stderr)
         sys.exit(2)
 
 

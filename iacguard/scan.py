@@ -10,10 +10,12 @@ from typing import Any, TypeVar
 
 from iacguard import discover
 from iacguard.cache import Inputs, ResultCache, default_directory, fingerprint
+from iacguard.loaders.cfn_text import may_name
 from iacguard.model import Finding, Note, ScanError, ScanResult, Unit, shorten
 from iacguard.options import ScanOptions
 
-_CFN_MARKERS = ("AWS::IAM::AccessKey",)
+# An access key, or a Fn::Transform that may add one at deployment (a note says it is not analysed).
+_CFN_MARKERS = ("AWS::IAM::AccessKey", "Fn::Transform", "!Transform")
 _CFN_MARKER_BYTES = tuple(m.encode() for m in _CFN_MARKERS)
 
 
@@ -34,6 +36,8 @@ def display_path(path: Path | str) -> str:
 
 
 def _internal_error(where: str, exc: BaseException) -> ScanError:
+    if isinstance(exc, MemoryError):  # the input, not a bug: say so, and the scan goes on
+        return ScanError(where, None, "out of memory while analysing: too large to analyse here")
     return ScanError(where, None, f"internal error while analysing: {exc.__class__.__name__}: {exc}")
 
 
@@ -174,13 +178,26 @@ def _looks_like_plan(text: str) -> bool:
         marker in text for marker in ('"resource_changes"', '"planned_values"', '"terraform_version"', '"values"'))
 
 
+def _may_name_in_chunks(name: str, markers: tuple[bytes, ...]) -> bool:
+    """may_name over a file of any size, read in 1 MiB chunks that overlap by 4 KiB (a marker spelled
+    with escapes is longer than the marker).  Raises OSError."""
+    tail = b""
+    with open(name, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            window = tail + chunk
+            if may_name(window, markers):
+                return True
+            tail = window[-4096:]
+    return False
+
+
 def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Unit | ScanError | None:
     """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither.
     Most are neither: they are told apart on the raw bytes, before any decoding."""
     try:
         if os.stat(name).st_size > options.limits.max_file_bytes:
             # Never held in memory: only a file that names an access key has anything to check.
-            if not discover.contains_any(name, (*_CFN_MARKER_BYTES, *discover.KEY_MARKER_BYTES)):
+            if not _may_name_in_chunks(name, (*_CFN_MARKER_BYTES, *discover.KEY_MARKER_BYTES)):
                 return None
             return ScanError(display_path(name), None,
                              f"file is larger than {options.limits.max_file_bytes:,} bytes (--limit file_bytes) "
@@ -189,8 +206,8 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
     except OSError as exc:
         return ScanError(display_path(name), None, f"cannot read: {exc.strerror or exc}")
     maybe_plan = (name.endswith(".json") and b'"format_version"' in raw) or name.endswith(".tfstate")
-    if not maybe_plan and not any(marker in raw for marker in _CFN_MARKER_BYTES):
-        return None  # the markers are ASCII: absent from the bytes, absent from the decoded text
+    if not maybe_plan and not may_name(raw, _CFN_MARKER_BYTES):
+        return None  # no spelling of the marker (escapes decoded) in the bytes: none in the template
     path = Path(name)
     display = display_path(name)
     text = raw.decode("utf-8-sig", errors="replace")
@@ -214,7 +231,7 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
 
             if tfplan.detect(data):
                 return tfplan.load_plan(path, display, data, options)
-    if not any(marker in text for marker in _CFN_MARKERS):
+    if not may_name(raw, _CFN_MARKER_BYTES):
         return None
     key = results.key("cloudformation", str(path.absolute()), options)
     cached = results.get(key)

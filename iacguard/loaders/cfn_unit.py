@@ -70,6 +70,38 @@ def unit_from_dict(
     pin_defaults: bool = False,
     deployments: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Unit:
+    """`_unit_from_dict`, with a note for every Fn::Transform inside Resources (AWS::Include pulls in a
+    snippet from S3 at deployment, which may add access keys or change one: never read, never silence)."""
+    unit = _unit_from_dict(template, display, overrides, limits, loops, solver)
+    notes = transform_notes(template.get("Resources"), display)
+    return unit._replace(notes=(*unit.notes, *notes)) if notes else unit
+
+
+def transform_notes(resources: Any, display: str) -> list[Note]:
+    if not isinstance(resources, dict):
+        return []
+    notes = []
+    for lid, resource in resources.items():
+        if lid == "Fn::Transform":
+            where = "the Resources section"
+        elif isinstance(resource, dict) and ("Fn::Transform" in resource or (
+                isinstance(resource.get("Properties"), dict) and "Fn::Transform" in resource["Properties"])):
+            where = f"Resources/{lid}"
+        else:
+            continue
+        notes.append(Note(display, f"Fn::Transform in {where} is applied at deployment (AWS::Include reads a "
+                                   "snippet from S3): what it adds is not analysed", display, line_of(lid)))
+    return notes
+
+
+def _unit_from_dict(
+    template: Mapping[str, Any],
+    display: str,
+    overrides: Mapping[str, str],
+    limits: Limits | None = None,
+    loops: Mapping[str, Loop] | None = None,
+    solver: Callable[[], Any] | None = None,
+) -> Unit:
     """Build the Unit of a decoded template (resource keys carrying ``start_mark``, as cfn-lint's do).
 
     ``solver`` gives cfn-lint's condition solver; without one, a template whose

@@ -140,7 +140,49 @@ class Resolver:
             return self._select(node, arg)
         if fn == "Fn::FindInMap":
             return self._find_in_map(node, arg)
+        if fn == "Fn::Split":
+            return self._split(node, arg)
+        if fn == "Fn::Base64":
+            encoded = self.value(arg)
+            if isinstance(encoded, str):
+                import base64
+
+                return base64.b64encode(encoded.encode("utf-8")).decode("ascii")
+        if fn == "Fn::Cidr":
+            return self._cidr(node, arg)
+        if fn == "Fn::Length":  # AWS::LanguageExtensions
+            items = self.value(arg)
+            if isinstance(items, list):
+                return str(len(items))
+        # Fn::GetAtt, Fn::GetAZs, Fn::ImportValue, Fn::ToJsonString, Fn::Transform, anything else:
+        # known only at deployment (or not reproduced exactly), so Unknown, never a guess.
         return Unresolved(render(node))
+
+    def _split(self, node: Any, arg: Any) -> Value:
+        if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) and arg[0]):
+            return Unresolved(render(node))
+        source = self.value(arg[1])
+        return source.split(arg[0]) if isinstance(source, str) else Unresolved(render(node))
+
+    def _cidr(self, node: Any, arg: Any) -> Value:
+        """Fn::Cidr [block, count, bits]: the first `count` blocks of `bits` host bits, as CloudFormation."""
+        import ipaddress
+        import itertools
+
+        if not (isinstance(arg, list) and len(arg) == 3):
+            return Unresolved(render(node))
+        block, count, bits = (self.value(a) for a in arg)
+        try:
+            assert isinstance(block, str) and isinstance(count, str) and isinstance(bits, str)
+            network = ipaddress.ip_network(block, strict=False)
+            wanted, host_bits = int(count), int(bits)
+            if not (1 <= wanted <= 256 and 0 < host_bits <= network.max_prefixlen - network.prefixlen):
+                raise ValueError("out of range")
+            prefix = network.max_prefixlen - host_bits
+            blocks = [str(b) for b in itertools.islice(network.subnets(new_prefix=prefix), wanted)]
+        except (AssertionError, ValueError):
+            return Unresolved(render(node))
+        return blocks if len(blocks) == wanted else Unresolved(render(node))
 
     def ref(self, name: str) -> Value:
         if name == "AWS::NoValue":

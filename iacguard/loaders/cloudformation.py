@@ -26,28 +26,88 @@ from iacguard.loaders.cfn_foreach import (
     largest_expansion,
     prepare,
 )
+from iacguard.loaders.cfn_text import may_name, unescaped
 from iacguard.loaders.cfn_unit import KEY_TYPE, Loop, NeedsSolver, line_of, unit_from_dict, unit_from_template
 from iacguard.loaders.cfn_values import parameter_values
 from iacguard.model import ScanError, Unit, plain
 from iacguard.options import ScanOptions
 
+# An access key, or a Fn::Transform that may add one at deployment (AWS::Include: a note).
+_MARKERS = (KEY_TYPE.encode(), b"Fn::Transform", b"!Transform")
 # AWS's quota on a template body (uploaded through S3).
-_FORMAT_VERSION = re.compile(r"""^\s*["']?AWSTemplateFormatVersion["']?\s*:""", re.MULTILINE)
+# Linear on any input: no `\s*` after `^` (it spans lines: 20 KB of newlines took 47 s), no `[\s\S]*`.
+_FORMAT_VERSION = re.compile(r"""^[ \t]*["']?AWSTemplateFormatVersion["']?[ \t]*:""", re.MULTILINE)
 _JSON_FORMAT_VERSION = re.compile(r'"AWSTemplateFormatVersion"\s*:')
 _RESOURCES = re.compile(r"""(^|[{,\s])["']?Resources["']?\s*:""", re.MULTILINE)
 _AWS_TYPE = re.compile(r"""["']?Type["']?\s*:\s*["']?AWS::[A-Za-z0-9]+::""")
-_KUBERNETES = re.compile(r"^apiVersion\s*:.*$[\s\S]*^kind\s*:", re.MULTILINE)
+_API_VERSION = re.compile(r"^apiVersion[ \t]*:", re.MULTILINE)
+_KIND = re.compile(r"^kind[ \t]*:", re.MULTILINE)
 # Helm and other text templates; "{{resolve:...}}" is a CloudFormation dynamic reference.
 _TEXT_TEMPLATE = re.compile(r"\{\{(?!\s*resolve:)")
 
 
 def looks_like_cloudformation(text: str) -> bool:
-    """A cheap test on the raw text: is this worth decoding as a template?"""
-    if _FORMAT_VERSION.search(text) or _JSON_FORMAT_VERSION.search(text):
+    """Is this worth decoding as a template?  A cheap test on the raw text (escapes decoded), and for a
+    text that names an access key but does not look like a template, its YAML structure: a document that
+    parses to a mapping with `Resources` is one, whatever its strings say (a `{{` in a Description, an
+    `apiVersion:` line in a multi-line string) and however `Type` is written (a tag, a block scalar)."""
+    view = unescaped(text)
+    if _FORMAT_VERSION.search(view) or _JSON_FORMAT_VERSION.search(view):
         return True
-    if _KUBERNETES.search(text) or _TEXT_TEMPLATE.search(text):
+    if (not (_kubernetes(view) or _TEXT_TEMPLATE.search(view))
+            and _RESOURCES.search(view) and _AWS_TYPE.search(view)):
+        return True
+    return (any(m in view for m in (KEY_TYPE, "Fn::Transform", "!Transform")) and "Resources" in view
+            and _has_resources_section(text))
+
+
+def _kubernetes(text: str) -> bool:
+    """An `apiVersion:` line and, after it, a `kind:` line (two searches: linear)."""
+    first = _API_VERSION.search(text)
+    return first is not None and _KIND.search(text, first.end()) is not None
+
+
+def _has_resources_section(text: str) -> bool:
+    import yaml
+
+    from iacguard.loaders.cfn_fast import _Loader
+
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()  # composed, never constructed: tags and aliases cost nothing
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return False  # not YAML at all: CloudFormation could not read it either
+    finally:
+        loader.dispose()
+    if not isinstance(root, yaml.MappingNode):
         return False
-    return bool(_RESOURCES.search(text) and _AWS_TYPE.search(text))
+    keys = [key.value if isinstance(key, yaml.ScalarNode) else None for key, _ in root.value]
+    # CloudFormation refuses a template with any other top-level key (a Kubernetes manifest has some),
+    # and any key that is not a string (`{{ .Values.user }}` of a Helm chart is a mapping as a key).
+    return "Resources" in keys and all(key in _SECTIONS for key in keys) and _string_keys_only(root)
+
+
+def _string_keys_only(root: Any) -> bool:
+    import yaml
+
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    return False
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return True
+
+
+_SECTIONS = frozenset({"AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings",
+                       "Conditions", "Transform", "Resources", "Outputs", "Hooks", "Globals"})  # Globals: SAM
 
 
 def load_template(path: Path, display: str, options: ScanOptions) -> Unit | ScanError | None:
@@ -67,7 +127,7 @@ def template_from_bytes(raw: bytes, display: str, options: ScanOptions, path: Pa
     if len(raw) > options.limits.max_template_bytes:
         # cfn-lint's decoder reads ~0.15 MB/s: a bigger file would stall the scan, and AWS refuses it anyway.
         loose = raw[:65536].decode("utf-8", errors="replace")
-        if not looks_like_cloudformation(loose) or KEY_TYPE.encode() not in raw:
+        if not may_name(raw, _MARKERS) or not looks_like_cloudformation(loose):
             return None
         return ScanError(display, None, f"larger than {options.limits.max_template_bytes} bytes, the most "
                                         "CloudFormation accepts for a template (--limit template_bytes); "
@@ -77,12 +137,12 @@ def template_from_bytes(raw: bytes, display: str, options: ScanOptions, path: Pa
     except UnicodeDecodeError as error:
         # Binary files are not templates; a template with one bad byte must not vanish in silence.
         loose = raw.decode("utf-8-sig", errors="replace")
-        if not looks_like_cloudformation(loose) or KEY_TYPE not in loose:
+        if not may_name(raw, _MARKERS) or not looks_like_cloudformation(loose):
             return None
         line = raw[:error.start].count(b"\n") + 1
         return ScanError(display, line, f"not valid UTF-8 (byte 0x{raw[error.start]:02x}); "
                                         "CloudFormation reads templates as UTF-8")
-    if not looks_like_cloudformation(text) or KEY_TYPE not in text:
+    if not may_name(raw, _MARKERS) or not looks_like_cloudformation(text):
         return None
     overrides = read_parameters(options)
     if isinstance(overrides, ScanError):

@@ -356,3 +356,33 @@ def hostile_names_tree(draw: st.DrawFn) -> dict[str, bytes]:
                 f'  B:\n    Type: AWS::IAM::AccessKey\n    Properties: {{UserName: "{yaml_user}"}}\n')
     return {os.fsdecode(f"{folder}/{name}.tf".encode("utf-8", "surrogateescape")): hcl.encode(),
             os.fsdecode(f"{folder}/{name}.yaml".encode("utf-8", "surrogateescape")): template.encode()}
+
+
+_FLOOD_PREFIXES = [b"", b'resource "aws_iam_access_key" "a" {\n  user = "x"\n}\n',
+                   b'{"resource": {"aws_iam_access_key": {"a": {"user": "x"}}}, "z": "',
+                   b"Resources:\n  A:\n    Type: AWS::IAM::AccessKey\n#",
+                   b'{"format_version": "1.2", "resource_changes": [], "v": "']
+
+
+@st.composite
+def nul_flood(draw: st.DrawFn) -> dict[str, bytes]:
+    """A file of every kind iacguard reads, mostly NUL bytes (or another control byte), after a prefix
+    that gets it past the byte prefilters: memory must stay a small multiple of the size."""
+    name = draw(st.sampled_from(["main.tf", "main.tf.json", "t.yaml", "t.json", "plan.json", "terraform.tfvars"]))
+    size = draw(st.sampled_from([1 << 10, 1 << 16, 1 << 20, 2 * (1 << 20) - 512]))
+    byte = draw(st.sampled_from([b"\0", b"\x01", b"\x1b", b"\xff"]))
+    return {name: draw(st.sampled_from(_FLOOD_PREFIXES)) + byte * size}
+
+
+_SNIFF_UNITS = [b"\n", b"apiVersion: 1\n", b" \n", b"Type: \n", b"Resources\n", b"\r\n\t",
+                b'"AWSTemplateFormatVersion"']
+
+
+@st.composite
+def sniffing_bomb(draw: st.DrawFn) -> dict[str, bytes]:
+    """About 1 MB that format-sniffing regular expressions could take quadratic time on (20 KB of newlines
+    once took 47 s), after a key marker so that they run."""
+    unit = draw(st.sampled_from(_SNIFF_UNITS))
+    head = draw(st.sampled_from([b"AWS::IAM::AccessKey\n", b"# AWS::IAM::AccessKey\nResources:\n"]))
+    name = draw(st.sampled_from(["t.yaml", "t.json", "t.template"]))
+    return {name: head + unit * ((1 << 20) // len(unit))}

@@ -13,6 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.cloudformation.test_escapes import escaped_template
 from tests.conftest import run_cli
 from tests.fuzz import strategies as fz
 from tests.fuzz.harness import check_scan, check_scan_isolated, temp_tree, write_tree
@@ -62,6 +63,27 @@ def test_adversarial_json_keeps_the_contract(files: dict[str, bytes]) -> None:
 @given(fz.hostile_names_tree())
 def test_hostile_names_never_turn_a_report(files: dict[str, bytes]) -> None:
     with temp_tree(files) as tree:
+        check_scan(tree)
+
+
+@settings(FUZZ, max_examples=max(3, EXAMPLES // 4))  # megabytes each
+@given(fz.nul_flood())
+def test_control_byte_floods_stay_small(files: dict[str, bytes]) -> None:
+    with temp_tree(files) as tree:
+        check_scan(tree)
+
+
+@settings(FUZZ, max_examples=max(3, EXAMPLES // 4))  # a megabyte each
+@given(fz.sniffing_bomb())
+def test_format_sniffing_is_linear(files: dict[str, bytes]) -> None:
+    with temp_tree(files) as tree:
+        check_scan(tree)  # within the harness's time limit on 1 MB
+
+
+@FUZZ
+@given(escaped_template())
+def test_escaped_templates_are_decided(case: tuple[str, str]) -> None:
+    with temp_tree({case[1]: case[0].encode()}) as tree:
         check_scan(tree)
 
 

@@ -121,7 +121,12 @@ class ParseCache:
         self.lazy_errors: dict[Path, list[ScanError]] = {}
 
     def _read(self, path: Path) -> str:
-        return read_text(path, self.max_bytes, "hcl_bytes", self.boundaries)
+        text = read_text(path, self.max_bytes, "hcl_bytes", self.boundaries)
+        if "\x00" in text:
+            # Never Terraform source; python-hcl2 would take hundreds of bytes of memory per NUL to say so.
+            raise SyntaxProblem("a NUL byte: not Terraform source (HCL does not allow control characters)",
+                                text.count("\n", 0, text.index("\x00")) + 1)
+        return text
 
     def parse_raw(self, path: Path, raw: RawBlock) -> Block:
         """Parse one block cut from a file; a syntax error is recorded for the file, with its line."""
@@ -158,7 +163,7 @@ class ParseCache:
         if not path.name.endswith(".json"):
             try:
                 raws = split_blocks(self._read(path))
-            except OSError:
+            except (OSError, SyntaxProblem):  # parsed whole below, which reports it
                 raws = None
         if raws is not None and all(raw.type in BLOCK_TYPES for raw in raws):
             result = [Decl(path, raw=raw, cache=self) for raw in raws]
@@ -190,7 +195,7 @@ class ParseCache:
         if path not in self._lines:
             try:
                 self._lines[path] = self._read(path).splitlines()
-            except OSError:
+            except (OSError, SyntaxProblem):
                 self._lines[path] = []
         return from_comments(self._lines[path], first, last, self.display(path))
 
