@@ -103,7 +103,9 @@ def unescape_label(text: str) -> str:
         if code is None:
             if whole in ("$${", "%%{"):
                 return whole[1:]
-            raise LabelError(f"a block label cannot hold {whole!r}")
+            if whole.startswith("\\"):
+                raise LabelError(f"invalid escape sequence {whole} in a label (Terraform rejects it)")
+            raise LabelError(f"a block label cannot hold a template ({whole}…}}) (Terraform rejects it)")
         if code[0] in "uU":
             point = int(code[1:], 16)
             if point > 0x10FFFF or 0xD800 <= point <= 0xDFFF:

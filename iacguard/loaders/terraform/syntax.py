@@ -503,6 +503,8 @@ def _parse_tree(text: str, allow_attributes: bool) -> tuple[dict[str, Attribute]
         raise SyntaxProblem(_describe_lark_error(exc), getattr(exc, "line", None)) from None
     except RecursionError:
         raise SyntaxProblem("nested too deeply to parse") from None
+    except SyntaxProblem:
+        raise  # ours, with its line (an invalid label)
     except Exception as exc:  # python-hcl2 raises assorted errors on odd input
         raise SyntaxProblem(f"cannot parse: {exc.__class__.__name__}: {exc}".splitlines()[0]) from None
     finally:
