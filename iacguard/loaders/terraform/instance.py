@@ -63,10 +63,13 @@ class UnitContext:
         self.module_instances = 0  # materialised so far (limits.max_module_instances)
         self.hcl_bytes = 0  # of the files admitted so far (limits.max_unit_hcl_bytes)
         self._admitted: set[Path] = set()
+        self._admitted_dirs: set[Path] = set()  # a module called many times is listed once
 
-    def admit(self, files: tuple[Path, ...]) -> int | None:
+    def admit(self, directory: Path) -> int | None:
         """Count a module's files against the unit's parse budget; the total when it is exceeded."""
-        fresh = [f for f in files if f not in self._admitted]
+        if directory in self._admitted_dirs:
+            return None
+        fresh = [f for f in module_files(directory) if f not in self._admitted]
         total = self.hcl_bytes
         for path in fresh:
             try:
@@ -76,6 +79,7 @@ class UnitContext:
         if total > self.limits.max_unit_hcl_bytes:
             return total
         self._admitted.update(fresh)
+        self._admitted_dirs.add(directory)
         self.hcl_bytes = total
         return None
 
@@ -355,7 +359,7 @@ class ModuleInstance:
                                              f'module "{name}": nesting deeper than '
                                              f"{self.ctx.limits.max_module_depth} levels (--limit module_depth)"))
             return None
-        over = self.ctx.admit(tuple(module_files(directory)))
+        over = self.ctx.admit(directory)
         if over is not None:
             self.ctx.errors.append(ScanError(self.ctx.display(decl.file), decl.block.line,
                                              f'module "{name}": the unit would parse {over:,} bytes of Terraform, '

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from iacguard.loaders.terraform.config import ParseCache, module_files, read_modules_manifest, read_text
+from iacguard.loaders.terraform.config import ParseCache, read_modules_manifest, read_text
 from iacguard.loaders.terraform.evaluate import MAX_WORK, OVER_BUDGET, Evaluator, Scope, Tracker, _Other
 from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
@@ -87,7 +87,7 @@ def root_values(root: Path, options: ScanOptions, display: Callable[[Path], str]
 def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[str, VarValue],
               display: Callable[[Path], str], manifest: dict[str, Path]) -> tuple[list[AccessKey], UnitContext]:
     ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries)
-    over = ctx.admit(tuple(module_files(root)))
+    over = ctx.admit(root.resolve())
     if over is not None:
         ctx.errors.append(ScanError(display(root), None, f"the root module's files hold {over:,} bytes of Terraform, "
                                     f"more than {options.limits.max_unit_hcl_bytes:,} (--limit unit_hcl_bytes); "
