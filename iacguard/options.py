@@ -16,6 +16,8 @@ class Limits(NamedTuple):
     max_module_instances: int = 1024  # materialised in a unit; beyond it a call's instances are counted
     max_file_bytes: int = 20 * 1024 * 1024  # plans, state, JSON and YAML files
     max_hcl_bytes: int = 2 * 1024 * 1024  # a Terraform file: python-hcl2 parses about 150 KB/s
+    # all Terraform files one unit parses (its root and every module it reads, each counted once)
+    max_unit_hcl_bytes: int = 16 * 1024 * 1024
     max_template_bytes: int = 1024 * 1024  # CloudFormation's own limit for a template
     # CloudFormation's quota, after Fn::ForEach expansion: beyond it a template cannot deploy, and
     # nested loops of thousands of items would not finish (5,000 x 5,000 = 25 million resources).

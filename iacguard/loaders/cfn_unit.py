@@ -72,7 +72,8 @@ def unit_from_dict(
 ) -> Unit:
     """`_unit_from_dict`, with a note for every Fn::Transform inside Resources (AWS::Include pulls in a
     snippet from S3 at deployment, which may add access keys or change one: never read, never silence)."""
-    unit = _unit_from_dict(template, display, overrides, limits, loops, solver)
+    unit = _unit_from_dict(template, display, overrides, limits, loops, solver,
+                           pin_defaults=pin_defaults, deployments=deployments)
     notes = transform_notes(template.get("Resources"), display)
     return unit._replace(notes=(*unit.notes, *notes)) if notes else unit
 
@@ -101,6 +102,9 @@ def _unit_from_dict(
     limits: Limits | None = None,
     loops: Mapping[str, Loop] | None = None,
     solver: Callable[[], Any] | None = None,
+    *,
+    pin_defaults: bool = False,
+    deployments: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Unit:
     """Build the Unit of a decoded template (resource keys carrying ``start_mark``, as cfn-lint's do).
 

@@ -386,3 +386,55 @@ def sniffing_bomb(draw: st.DrawFn) -> dict[str, bytes]:
     head = draw(st.sampled_from([b"AWS::IAM::AccessKey\n", b"# AWS::IAM::AccessKey\nResources:\n"]))
     name = draw(st.sampled_from(["t.yaml", "t.json", "t.template"]))
     return {name: head + unit * ((1 << 20) // len(unit))}
+
+
+# --- (b2) a second key for alice in every spelling Terraform accepts -----------------------
+
+
+def _escape_some(draw: st.DrawFn, text: str, forms: tuple[str, ...]) -> str:
+    out = []
+    for ch in text:
+        form = draw(st.sampled_from(("plain", *forms)))
+        out.append(f"\\u{ord(ch):04x}" if form == "u" else f"\\U{ord(ch):08X}" if form == "U" else ch)
+    return "".join(out)
+
+
+@st.composite
+def disguised_second_key(draw: st.DrawFn) -> dict[str, bytes]:
+    """alice gets exactly two active keys, the second written so that a text check, a regular
+    expression or python's json would miss it: escaped labels or .tf.json keys, a module block on one
+    line or with comments, an override that activates it, a .tofu file that replaces the .tf."""
+    first = 'resource "aws_iam_access_key" "first" {\n  user = "alice"\n}\n'
+    files: dict[str, bytes] = {}
+    kind = draw(st.sampled_from(["hcl-escape", "json-escape", "json-repeat", "module-one-line",
+                                 "module-comments", "override", "tofu"]))
+    rtype = _escape_some(draw, "aws_iam_access_key", ("u", "U"))
+    if kind == "hcl-escape":
+        files["mod/k.tf"] = f'resource "{rtype}" "second" {{\n  user = "{_escape_some(draw, "alice", ("u",))}"\n}}\n'
+        files["main.tf"] = first + 'module "m" {\n  source = "./mod"\n}\n'
+    elif kind == "json-escape":
+        json_type = _escape_some(draw, "aws_iam_access_key", ("u",))
+        files["main.tf"] = first
+        files["mod/k.tf.json"] = '{"resource": {"' + json_type + '": {"second": {"user": "alice"}}}}'
+        files["call.tf.json"] = '{"module": {"m": {"source": "' + _escape_some(draw, "./mod", ("u",)) + '"}}}'
+    elif kind == "json-repeat":
+        files["main.tf.json"] = ('{"resource": {"aws_iam_access_key": {"first": {"user": "alice"}}}, '
+                                 '"resource": {"aws_iam_access_key": {"second": {"user": "alice"}}}}')
+    elif kind in ("module-one-line", "module-comments"):
+        files["mod/k.tf"] = 'resource "aws_iam_access_key" "k" {\n  user = "alice"\n}\n'
+        label = draw(st.sampled_from(['"m"', "m"]))
+        if kind == "module-one-line":  # called twice, each on one line
+            files["main.tf"] = f'module {label} {{ source = "./mod" }}\nmodule "twice" {{ source = "./mod" }}\n'
+        else:
+            files["main.tf"] = (f'module /* a */ {label} /* b */ {{ # c\n  source /* d */ = /* e */ "./mod" // f\n'
+                                "  count = 2\n}\n")
+    elif kind == "override":
+        files["main.tf"] = first + 'resource "aws_iam_access_key" "second" {\n  user = "alice"\n  count = 0\n}\n'
+        name = draw(st.sampled_from(["override.tf", "keys_override.tf", "override.tf.json"]))
+        files[name] = ('{"resource": {"aws_iam_access_key": {"second": {"count": 1}}}}' if name.endswith(".json")
+                       else 'resource "aws_iam_access_key" "second" {\n  count = 1\n}\n')
+    else:
+        files["main.tf"] = first
+        files["second.tf"] = 'resource "aws_iam_access_key" "second" {\n  user = "alice"\n  status = "Inactive"\n}\n'
+        files["second.tofu"] = 'resource "aws_iam_access_key" "second" {\n  user = "alice"\n}\n'
+    return {name: text.encode() for name, text in files.items()}

@@ -100,3 +100,16 @@ def test_cli_on_mutated_trees_exits_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in run.stderr, run.stderr
     shown = sorted(Path(e["file"]).name for e in run.json()["errors"])
     assert shown == ["fn_if.yaml", "keys.tf", "users.tf"]  # each broken file is named, none skipped in silence
+
+
+@FUZZ
+@given(fz.disguised_second_key())
+def test_a_disguised_second_key_fails(files: dict[str, bytes]) -> None:
+    from iacguard.options import ScanOptions
+    from iacguard.scan import scan
+
+    with temp_tree(files) as tree:
+        check_scan(tree)
+        result = scan([tree], ScanOptions(use_cache=False))
+        verdicts = {f.user: f.verdict for f in result.findings if f.verdict != "pass"}
+        assert verdicts == {"alice": "fail"} and not result.errors, (files, verdicts, result.errors)

@@ -170,3 +170,14 @@ def test_hostile_texts_cut_or_refuse_cleanly() -> None:
     body = ",\n".join(f'"k{i}": {{"user": "u{i}"}}' for i in range(4000))
     blocks = parse_json('{"resource": {"aws_iam_access_key": {' + body + "}}}")
     assert [b.line for b in blocks[-2:]] == [3999, 4000]
+
+
+def test_a_changed_module_file_finds_its_root_however_the_call_is_spelled(tmp_path: Path) -> None:
+    # pre-commit hands over mod/main.tf alone: its unit is the OpenTofu root that calls it twice, once
+    # with a bare label on one line, once with an escaped source.
+    (tmp_path / ".git").mkdir()
+    tree = _write(tmp_path, {"mod/main.tf": 'resource "aws_iam_access_key" "k" {\n  user = "alice"\n}\n',
+                             "main.tofu": 'module m { source = "./mod" }\nmodule "n" { source = "\\u002e/mod" }\n'})
+    run = run_cli("scan", "mod/main.tf", "-f", "json", "--no-cache", cwd=tree)
+    report = json.loads(run.stdout)
+    assert run.code == 1 and [(f["user"], f["unit"]) for f in report["findings"]] == [("alice", ".")], report

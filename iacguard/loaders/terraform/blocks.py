@@ -10,6 +10,7 @@ not cut cleanly, the caller parses the whole file instead.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NamedTuple
 
 
@@ -93,7 +94,7 @@ class LabelError(ValueError):
 def unescape_label(text: str) -> str:
     """The text a literal HCL string (between its quotes) stands for; LabelError if Terraform
     rejects it."""
-    if "\\" not in text and "{" not in text:
+    if "\\" not in text and "{" not in text and text.isascii():
         return text
 
     def sub(match: re.Match[str]) -> str:
@@ -102,7 +103,9 @@ def unescape_label(text: str) -> str:
         if code is None:
             if whole in ("$${", "%%{"):
                 return whole[1:]
-            raise LabelError(f"a block label cannot hold {whole!r}")
+            if whole.startswith("\\"):
+                raise LabelError(f"invalid escape sequence {whole} in a label (Terraform rejects it)")
+            raise LabelError(f"a block label cannot hold a template ({whole}…}}) (Terraform rejects it)")
         if code[0] in "uU":
             point = int(code[1:], 16)
             if point > 0x10FFFF or 0xD800 <= point <= 0xDFFF:
@@ -110,7 +113,8 @@ def unescape_label(text: str) -> str:
             return chr(point)
         return _SIMPLE_ESCAPES[code]
 
-    return _LABEL_ESCAPE.sub(sub, text)
+    decoded = _LABEL_ESCAPE.sub(sub, text)
+    return decoded if decoded.isascii() else unicodedata.normalize("NFC", decoded)
 
 
 class _Unbalanced(Exception):

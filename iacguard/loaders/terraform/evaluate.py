@@ -9,6 +9,7 @@ string compared with literals) instead of adding ranges.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, NamedTuple, Protocol
 
 from iacguard.loaders.terraform import syntax as s
@@ -152,8 +153,8 @@ class Evaluator:
             if len(pieces) == 1 and refs:
                 return pieces[0]
             return unknown
-        if len(pieces) == 1 and isinstance(pieces[0], RefStr):
-            return pieces[0]
+        if len(pieces) == 1 and (isinstance(pieces[0], RefStr) or not isinstance(e.parts[0], str)):
+            return pieces[0]  # "${x}" alone is x itself, of its own type (HCL)
         texts = [_to_string(p) for p in pieces]
         size = sum(len(t) for t in texts)
         if size > MAX_STRING:
@@ -259,20 +260,10 @@ class Evaluator:
             self.weigh(left, right)
             return _plain_equal(left, right) == (op == "==")
         a, b = _to_number(left), _to_number(right)
-        if op == "+":
-            return _num(a + b)
-        if op == "-":
-            return _num(a - b)
-        if op == "*":
-            return _num(a * b)
-        if op == "/":
-            if b == 0:
-                raise EvalError("division by zero")
-            return _num(a / b)
-        if op == "%":
-            if b == 0:
-                raise EvalError("modulo by zero")
-            return _num(math.fmod(a, b))
+        if op in ("+", "-", "*", "/", "%"):
+            if op in ("/", "%") and b == 0:
+                raise EvalError("division by zero" if op == "/" else "modulo by zero")
+            return _arithmetic(op, a, b)
         return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
     def _hint_comparison(self, op: str, left: Any, right: Any) -> None:
@@ -326,7 +317,9 @@ class Evaluator:
         except OverflowError as exc:  # Terraform's numbers are arbitrary precision; ours are floats
             return Unknown(f"{name}(): a number beyond what iacguard follows ({exc})")
         except (TypeError, ValueError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
-            raise EvalError(f"{name}(): {exc}") from None
+            # Not an error Terraform is known to raise: Unknown, so try() and can() never pick a
+            # fallback Terraform would not pick
+            return Unknown(f"{name}(): not evaluated ({type(exc).__name__})")
 
     def _ForExpr(self, e: s.ForExpr, scope: Scope) -> Any:
         collection = self.eval(e.collection, scope)
@@ -454,6 +447,54 @@ def _plain_equal(a: Any, b: Any) -> bool:
     return a is None and b is None
 
 
+_DECIMAL_DIGITS = 15  # a float holds every decimal of this many significant digits exactly (round trip)
+
+
+def _arithmetic(op: str, a: int | float, b: int | float) -> Any:
+    """Terraform computes with 512-bit binary numbers: exact for integers and for fractions with a
+    power-of-two denominator (2.5 * 2, 0.75 - 0.5), rounded otherwise (0.2 * 0.1 is
+    0.0200…001 there).  Those are computed exactly here; any other result is Unknown, never a
+    float's rounding."""
+    import fractions
+
+    if isinstance(a, int) and isinstance(b, int) and op != "/":
+        if op == "%":
+            return int(math.fmod(a, b)) if max(abs(a), abs(b)) < 2**53 else a - b * int(a / b)
+        return a + b if op == "+" else a - b if op == "-" else a * b
+    x, y = fractions.Fraction(a), fractions.Fraction(b)  # a float's exact binary value
+    if op == "%":
+        quotient = x / y
+        whole = math.floor(quotient) if quotient >= 0 else math.ceil(quotient)  # truncated, as Go's
+        result = x - y * whole
+    else:
+        result = x + y if op == "+" else x - y if op == "-" else x * y if op == "*" else x / y
+    exact = all(_dyadic(f) for f in (x, y, result)) and _decimal_literal(a) and _decimal_literal(b)
+    if exact and result.denominator == 1:
+        return int(result)
+    if exact and fractions.Fraction(float(result)) == result:
+        return float(result)
+    from iacguard.loaders.terraform.values import Unknown
+
+    return Unknown(f"{_show_number(a)} {op} {_show_number(b)} is a fraction iacguard does not compute as "
+                   "Terraform does (512-bit numbers)")
+
+
+def _dyadic(value: Any) -> bool:
+    denominator = value.denominator
+    return denominator & (denominator - 1) == 0
+
+
+def _decimal_literal(value: int | float) -> bool:
+    """Whether the float is exactly the decimal it prints as (0.5 is; 0.1 is not)."""
+    import fractions
+
+    return isinstance(value, int) or fractions.Fraction(repr(value)) == fractions.Fraction(value)
+
+
+def _show_number(value: int | float) -> str:
+    return str(value)[:40]
+
+
 def _num(value: float) -> int | float:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
@@ -474,16 +515,28 @@ def _to_number(value: Any) -> int | float:
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, str):
-        try:
-            return _num(float(value))
-        except ValueError:
-            raise EvalError(f"a number is required, got {value!r}") from None
+        # Terraform takes a decimal representation only (no spaces, no "1_000", no "0x10", no "inf")
+        if not _DECIMAL.match(value):
+            raise EvalError(f"a number is required, got {value[:40]!r}")
+        if len(value) > 400:
+            return float(value)  # thousands of digits: never an exact int (bounded as infinity)
+        if _INTEGER.match(value):
+            return int(value)
+        return _num(float(value))
     raise EvalError(f"a number is required, got {type_name(value)}")
+
+
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
+_INTEGER = re.compile(r"[-+]?[0-9]+\Z")
 
 
 def _to_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and "e" in repr(value) and math.isfinite(value):
+        import decimal
+
+        return format(decimal.Decimal(repr(value)), "f")  # Terraform writes 1e21 out in full
     if isinstance(value, (int, float)):
         return str(_num(value))
     if isinstance(value, str):

@@ -7,7 +7,10 @@ rest that would read outside the configuration or depend on time or randomness.
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +20,7 @@ from iacguard.loaders.terraform.evaluate import (
     MAX_WORK,
     EvalError,
     Evaluator,
+    _arithmetic,
     _num,
     _plain_equal,
     _to_bool,
@@ -54,6 +58,30 @@ def _charge_search(ev: Evaluator, items: list[Any], needle: Any) -> None:
     ev.spend(len(items) * weight(needle, MAX_WORK))
 
 
+def _graphemes(text: str, what: str) -> list[str] | Unknown:
+    """Terraform counts and cuts strings by grapheme cluster ("e\u0301" is one, so is "\r\n"): the
+    clusters when every one is a lone character or CRLF, else Unknown (never a count of code points)."""
+    if text.isascii():
+        return _ascii_clusters(text)
+    for ch in text:
+        code = ord(ch)
+        if (unicodedata.category(ch) in ("Mn", "Mc", "Me", "Cf", "Sk", "Cs") or 0x1100 <= code <= 0x11FF
+                or 0xA960 <= code <= 0xA97F or 0xAC00 <= code <= 0xD7FF or 0x1F1E6 <= code <= 0x1F1FF
+                or 0x1F3FB <= code <= 0x1F3FF or 0xFE00 <= code <= 0xFE0F or code >= 0xE0000):
+            return Unknown(f"{what} of text with combining characters is not evaluated")
+    return _ascii_clusters(text)
+
+
+def _ascii_clusters(text: str) -> list[str]:
+    out: list[str] = []
+    for ch in text:
+        if ch == "\n" and out and out[-1] == "\r":
+            out[-1] = "\r\n"
+        else:
+            out.append(ch)
+    return out
+
+
 def _seq(value: Any) -> list[Any]:
     if isinstance(value, (list, tuple)):
         return list(value)
@@ -69,7 +97,8 @@ def _length(ev: Evaluator, a: list[Any]) -> Any:
         ev.tracker.consume(value)
         return value
     if isinstance(value, str):
-        return len(value)
+        clusters = _graphemes(value, "length()")
+        return clusters if isinstance(clusters, Unknown) else len(clusters)
     if isinstance(value, (list, tuple, dict)):
         return len(value)
     raise EvalError(f"length() of {type_name(value)}")
@@ -134,7 +163,12 @@ def _element(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
     if not items:
         raise EvalError("element() of an empty list")
-    return items[int(_to_number(a[1])) % len(items)]
+    position = _to_number(a[1])
+    if position < 0:
+        raise EvalError("element() with a negative index")
+    if position != int(position):
+        return Unknown("element() with a fractional index is not evaluated")
+    return items[int(position) % len(items)]
 
 
 @_fn("concat", strict=False)
@@ -235,7 +269,13 @@ def _join(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("split")
 def _split(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[1]).split(_to_string(a[0]))
+    separator, text = _to_string(a[0]), _to_string(a[1])
+    if separator == "":
+        return _graphemes(text, "split()") if text else []
+    return text.split(separator)
+
+
+_FLAGS = re.compile(r"[-+# 0]*[0-9]*(?:\.[0-9]*)?\Z")
 
 
 @_fn("format")
@@ -264,19 +304,43 @@ def _format(ev: Evaluator, a: list[Any]) -> Any:
         value = args[position]
         position += 1
         flags = spec[i + 1 : j]  # width, padding and precision read as Go's fmt (and Python's %)
-        if any(len(number) > 6 for number in flags.replace(".", " ").replace("-", " ").split()):
+        # bounded before anything is built: a width or precision of seven digits or more is not
+        if any(len(n) > 6 for n in re.findall(r"[0-9]+", flags)):
             return Unknown(f"format() with a width of {flags} is not materialised")
-        if verb == "d":
-            out.append(("%" + flags + "d") % int(_to_number(value)))
+        if not _FLAGS.match(flags):
+            return Unknown(f"format() with %{flags}{verb} is not evaluated")
+        if value is None:
+            return Unknown("format() of null is not evaluated")
+        if verb in "dxXob":
+            number = _to_number(value)
+            if number != int(number):
+                raise EvalError(f"format(): %{verb} needs an integer")
+            if verb == "b":
+                if flags:
+                    return Unknown("format() of %b with flags is not evaluated")
+                out.append(format(int(number), "b"))
+            else:
+                out.append(("%" + flags + verb) % int(number))
         elif verb == "q":
-            out.append('"' + _to_string(value) + '"')
-        elif verb in "fFeEgG":
-            out.append(("%" + spec[i + 1 : j + 1]) % _to_number(value))
-        elif verb in "xXbo":
-            out.append(format(int(_to_number(value)), verb if verb != "o" else "o"))
+            if flags or not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                return Unknown("format() of %q with flags or a non-string is not evaluated")
+            text = _to_string(value)
+            if any(not ch.isprintable() and ch not in "\n\t\r\b\f" for ch in text):
+                return Unknown("format() of %q with control characters is not evaluated")
+            out.append(json.dumps(text, ensure_ascii=False))
+        elif verb in "fFeE":
+            out.append(("%" + flags + verb) % _to_number(value))
+        elif verb in "gG":
+            return Unknown("format() of %g is not evaluated (Go's shortest form differs)")
+        elif verb == "t":
+            if not isinstance(value, bool):
+                raise EvalError("format(): %t needs a bool")
+            out.append(("%" + flags + "s") % _to_string(value))
         else:
-            if isinstance(value, (list, dict)):
-                raise EvalError("format() of a collection with %v is not evaluated")
+            if isinstance(value, (list, tuple, dict)):
+                return Unknown("format() of a collection with %v is not evaluated")
+            if isinstance(value, float) and (abs(value) >= 1e21 or (value != 0 and abs(value) < 1e-4)):
+                return Unknown("format() of a number in exponent form is not evaluated")
             out.append(("%" + flags + "s") % _to_string(value))
         i = j + 1
     return "".join(out)
@@ -284,12 +348,21 @@ def _format(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("lower")
 def _lower(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).lower()
+    return _case_mapped(_to_string(a[0]), str.lower, "lower()")
 
 
 @_fn("upper")
 def _upper(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).upper()
+    return _case_mapped(_to_string(a[0]), str.upper, "upper()")
+
+
+def _case_mapped(text: str, mapping: Callable[[str], str], what: str) -> Any:
+    """Go maps each character to one (upper("ß") is "ß", lower("İ") is "i"); where python's full
+    mapping gives more than one, the simple mapping is not known here: Unknown."""
+    out = [mapping(ch) for ch in text]
+    if any(len(m) != 1 for m in out):
+        return Unknown(f"{what} of a character with a special case mapping is not evaluated")
+    return "".join(out)
 
 
 @_fn("range")
@@ -340,16 +413,35 @@ def _zipmap(ev: Evaluator, a: list[Any]) -> Any:
     return {_to_string(k): v for k, v in zip(keys, values, strict=True)}
 
 
+# Go's unicode.IsSpace (python's str.strip() also strips \x1c-\x1f, which Terraform keeps)
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000"
+
+
 @_fn("trimspace")
 def _trimspace(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).strip()
+    return _to_string(a[0]).strip(_GO_SPACE)
+
+
+@_fn("chomp")
+def _chomp(ev: Evaluator, a: list[Any]) -> Any:
+    text = _to_string(a[0])
+    while text.endswith(("\r\n", "\n", "\r")):
+        text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    return text
+
+
+for _identity in ("sensitive", "nonsensitive"):
+    # iacguard keeps no marks: the value is what it is (a user named through sensitive() is that user)
+    _fn(_identity)(lambda ev, a: a[0])
+
 
 
 @_fn("replace")
 def _replace(ev: Evaluator, a: list[Any]) -> Any:
     pattern = _to_string(a[1])
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
-        raise EvalError("replace() with a regular expression is not evaluated")
+        return Unknown("replace() with a regular expression is not evaluated")
     text, replacement = _to_string(a[0]), _to_string(a[2])
     matches = text.count(pattern) if pattern else len(text) + 1
     size = len(text) + matches * (len(replacement) - len(pattern))
@@ -360,13 +452,30 @@ def _replace(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("substr")
 def _substr(ev: Evaluator, a: list[Any]) -> Any:
-    text, offset, length = _to_string(a[0]), int(_to_number(a[1])), int(_to_number(a[2]))
-    return text[offset:] if length < 0 else text[offset : offset + length]
+    text, offset, length = _to_string(a[0]), _to_number(a[1]), _to_number(a[2])
+    if offset != int(offset) or length != int(length):
+        return Unknown("substr() with a fractional offset or length is not evaluated")
+    clusters = _graphemes(text, "substr()")
+    if isinstance(clusters, Unknown):
+        return clusters
+    offset, length = int(offset), int(length)
+    if offset < 0 and length == 0:
+        return Unknown("substr() with a negative offset and length 0 is not evaluated (Terraform gives the rest)")
+    if offset < 0:
+        offset = max(len(clusters) + offset, 0)
+    if length < -1:
+        raise EvalError("substr(): length must be -1 or more")
+    return "".join(clusters[offset:] if length == -1 else clusters[offset : offset + length])
 
 
 @_fn("slice")
 def _slice(ev: Evaluator, a: list[Any]) -> Any:
-    return _seq(a[0])[int(_to_number(a[1])) : int(_to_number(a[2]))]
+    items, start, end = _seq(a[0]), _to_number(a[1]), _to_number(a[2])
+    if start != int(start) or end != int(end):
+        return Unknown("slice() with fractional indices is not evaluated")
+    if start < 0 or end > len(items) or start > end:
+        raise EvalError("slice(): indices out of range")
+    return items[int(start) : int(end)]
 
 
 @_fn("min", strict=False)
@@ -408,7 +517,16 @@ def _setunion(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("title")
 def _title(ev: Evaluator, a: list[Any]) -> Any:
-    return " ".join(w[:1].upper() + w[1:] for w in _to_string(a[0]).split(" "))
+    # Go's strings.Title: a letter after anything but a letter, digit, underscore or mark starts a word
+    out = []
+    previous = " "
+    for ch in _to_string(a[0]):
+        starts = not (previous.isalnum() or previous == "_" or unicodedata.category(previous).startswith("M"))
+        out.append(ch.title() if starts else ch)
+        if len(out[-1]) != 1 or not ch.isascii():
+            return Unknown("title() of text beyond ASCII is not evaluated")
+        previous = ch
+    return "".join(out)
 
 
 @_fn("setproduct")
@@ -442,7 +560,7 @@ def _reverse(ev: Evaluator, a: list[Any]) -> Any:
 def _chunklist(ev: Evaluator, a: list[Any]) -> Any:
     items, size = _seq(a[0]), int(_to_number(a[1]))
     if size <= 0:
-        return [items]
+        return [items] if items else []
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -504,6 +622,8 @@ def _floor(ev: Evaluator, a: list[Any]) -> Any:
 @_fn("signum")
 def _signum(ev: Evaluator, a: list[Any]) -> Any:
     value = _to_number(a[0])
+    if value != int(value):
+        raise EvalError("signum(): value must be a whole number")
     return (value > 0) - (value < 0)
 
 
@@ -512,7 +632,12 @@ def _sum(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
     if not items:
         raise EvalError("sum() of an empty list")
-    return _num(sum(_to_number(i) for i in items))
+    total: Any = _to_number(items[0])
+    for item in items[1:]:
+        total = _arithmetic("+", total, _to_number(item))  # as Terraform adds: exactly, or Unknown
+        if isinstance(total, Unknown):
+            return total
+    return _num(total) if isinstance(total, float) else total
 
 
 @_fn("alltrue")
@@ -550,7 +675,8 @@ def _setsubtract(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("strrev")
 def _strrev(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0])[::-1]
+    clusters = _graphemes(_to_string(a[0]), "strrev()")
+    return clusters if isinstance(clusters, Unknown) else "".join(reversed(clusters))
 
 
 @_fn("jsonencode")
@@ -558,17 +684,36 @@ def _jsonencode(ev: Evaluator, a: list[Any]) -> Any:
     import json
 
     try:
-        return json.dumps(_plain(a[0]), separators=(",", ":"), sort_keys=True)
+        plain = _plain(a[0])
     except _UnknownInside as inner:  # the text depends on a value not known before apply
         return inner.value
+    text = json.dumps(plain, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    if any(isinstance(n, float) and ("e" in repr(n) or "inf" in repr(n)) for n in _numbers(plain)):
+        return Unknown("jsonencode() of a number in exponent form is not evaluated")
+    # Go's encoder escapes <, >, & and the line separators; it writes other characters as they are
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def _numbers(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return [value]
 
 
 @_fn("jsondecode")
 def _jsondecode(ev: Evaluator, a: list[Any]) -> Any:
     import json
 
+    def no_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
     try:
-        return json.loads(_to_string(a[0]))
+        return json.loads(_to_string(a[0]), parse_constant=no_constant)
     except ValueError as exc:
         raise EvalError(f"jsondecode(): {exc}") from None
 
@@ -614,3 +759,82 @@ def _base64decode(ev: Evaluator, a: list[Any]) -> Any:
         return base64.b64decode(_to_string(a[0]), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise EvalError(f"base64decode(): {exc}") from None
+
+
+# RE2 (Terraform's regex engine) and python's re agree on this subset; anything else is Unknown.
+# No quantifier after a group, so python's backtracking stays linear-ish; texts of at most 10,000.
+_RE_ESCAPES = set("dDwWsSbB") | {c for c in "\\.-[](){}*+?|^$/#&~ ,:;=!<>'\"@%`_"}
+_RE_MAX_TEXT = 10_000
+
+
+def _safe_pattern(pattern: str, text: str) -> bool:
+    if len(pattern) > 1000 or len(text) > _RE_MAX_TEXT or "\v" in text:
+        return False
+    if "$" in pattern and text.endswith("\n"):
+        return False  # python's $ also matches before a final newline, RE2's does not
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if i + 1 >= len(pattern) or pattern[i + 1] not in _RE_ESCAPES:
+                return False
+            i += 2
+            continue
+        if ch == "(" and pattern.startswith("(?", i) and not pattern.startswith(("(?:", "(?P<"), i):
+            return False
+        if ch == ")" and pattern[i + 1 : i + 2] in ("*", "+", "?", "{"):
+            return False
+        if ch in "*+?}" and pattern[i + 1 : i + 2] == "+":
+            return False  # possessive in python, an error in RE2
+        if ch == "{" and pattern.startswith("{,", i):
+            return False
+        i += 1
+    # python backtracks: q quantifiers can take len(text) ** q steps, so that stays under 10**7
+    quantifiers = len(re.findall(r"(?<!\\)[*+?{]", pattern))
+    return len(text) ** max(quantifiers, 1) <= 10**7
+
+
+def _match_value(match: re.Match[str]) -> Any:
+    names = match.re.groupindex
+    if match.re.groups == 0:
+        return match.group(0)
+    if names and len(names) != match.re.groups:
+        raise EvalError("regex(): named and unnamed groups cannot be mixed")
+    groups = match.groups()
+    if any(g is None for g in groups):
+        return Unknown("regex(): a group that did not take part is not evaluated")
+    if names:
+        return {name: match.group(name) for name in names}
+    return list(groups)
+
+
+def _compiled(pattern: str, text: str) -> re.Pattern[str] | None:
+    if not _safe_pattern(pattern, text):
+        return None
+    try:
+        return re.compile(pattern, re.ASCII)
+    except re.error:
+        return None
+
+
+@_fn("regex")
+def _regex(ev: Evaluator, a: list[Any]) -> Any:
+    pattern, text = _to_string(a[0]), _to_string(a[1])
+    compiled = _compiled(pattern, text)
+    if compiled is None:
+        return Unknown("regex() with this pattern is not evaluated")
+    match = compiled.search(text)
+    if match is None:
+        raise EvalError("regex(): the pattern does not match")
+    return _match_value(match)
+
+
+@_fn("regexall")
+def _regexall(ev: Evaluator, a: list[Any]) -> Any:
+    pattern, text = _to_string(a[0]), _to_string(a[1])
+    compiled = _compiled(pattern, text)
+    if compiled is None:
+        return Unknown("regexall() with this pattern is not evaluated")
+    found = [_match_value(m) for m in compiled.finditer(text)]
+    unknown = first_unknown(found)
+    return unknown if unknown is not None else found

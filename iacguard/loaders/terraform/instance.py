@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from iacguard.discover import remote_module_note
 from iacguard.loaders.terraform import known_modules
 from iacguard.loaders.terraform import syntax as s
-from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache
+from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache, module_files
 from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
 from iacguard.loaders.terraform.render import render
 from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
@@ -68,6 +68,27 @@ class UnitContext:
         # Values assumed for unknowns that are not root variables (data source attributes, outputs of
         # modules not analysed, attributes known after apply): one scenario of the values they may take.
         self.assumed: dict[str, Any] = {}
+        self.hcl_bytes = 0  # of the files admitted so far (limits.max_unit_hcl_bytes)
+        self._admitted: set[Path] = set()
+        self._admitted_dirs: set[Path] = set()  # a module called many times is listed once
+
+    def admit(self, directory: Path) -> int | None:
+        """Count a module's files against the unit's parse budget; the total when it is exceeded."""
+        if directory in self._admitted_dirs:
+            return None
+        fresh = [f for f in module_files(directory) if f not in self._admitted]
+        total = self.hcl_bytes
+        for path in fresh:
+            try:
+                total += path.stat().st_size
+            except OSError:
+                continue  # reading it says why
+        if total > self.limits.max_unit_hcl_bytes:
+            return total
+        self._admitted.update(fresh)
+        self._admitted_dirs.add(directory)
+        self.hcl_bytes = total
+        return None
 
     def note(self, message: str, file: Path | None = None, line: int | None = None) -> None:
         entry = Note(self.unit_name, message, self.display(file) if file else None, line)
@@ -365,6 +386,13 @@ class ModuleInstance:
             self.ctx.errors.append(ScanError(self.ctx.display(decl.file), decl.block.line,
                                              f'module "{name}": nesting deeper than '
                                              f"{self.ctx.limits.max_module_depth} levels (--limit module_depth)"))
+            return None
+        over = self.ctx.admit(directory)
+        if over is not None:
+            self.ctx.errors.append(ScanError(self.ctx.display(decl.file), decl.block.line,
+                                             f'module "{name}": the unit would parse {over:,} bytes of Terraform, '
+                                             f"more than {self.ctx.limits.max_unit_hcl_bytes:,} (--limit "
+                                             "unit_hcl_bytes); not read"))
             return None
         config = self.ctx.cache.config(directory)
         self.ctx.files.update(config.files)

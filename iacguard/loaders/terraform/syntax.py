@@ -7,13 +7,14 @@ processes) and so both file formats evaluate through one code path.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, NamedTuple, Union
 
 from lark import Token, Tree
 
 from iacguard.loaders.terraform import json_source
 from iacguard.loaders.terraform.blocks import LabelError, unescape_label
-from iacguard.loaders.terraform.json_source import BigNumber, JsonObject
+from iacguard.loaders.terraform.json_source import MAX_NUMBER_CHARS, BigNumber, JsonObject
 
 # --- expressions -------------------------------------------------------------------------
 
@@ -187,6 +188,8 @@ def _string(tree: Any) -> Any:
 
 
 def _template(parts: list[Any]) -> Any:
+    # Terraform stores string literals in Unicode normal form C ("e\u0301" is "é")
+    parts = [unicodedata.normalize("NFC", p) if isinstance(p, str) and not p.isascii() else p for p in parts]
     merged: list[Any] = []
     for part in parts:
         if isinstance(part, str) and merged and isinstance(merged[-1], str):
@@ -220,7 +223,7 @@ def _heredoc(token: str) -> Any:
 def parse_template_text(text: str) -> Any:
     """A template string outside HCL quotes (heredoc body, .tf.json string) -> Expr."""
     if "${" not in text and "%{" not in text:
-        return Lit(text)
+        return Lit(unicodedata.normalize("NFC", text) if not text.isascii() else text)
     parts: list[Any] = []
     i = 0
     literal = []
@@ -325,6 +328,9 @@ def expr_from_tree(tree: Any) -> Any:
         if not kids:
             return Unsupported("empty expression")
         return expr_from_tree(kids[0])
+    if kind in ("int_lit", "float_lit") and len(str(tree.children[0])) > MAX_NUMBER_CHARS:
+        # bounded before anything is built: int() of 10**6 digits is quadratic
+        return Unsupported(f"a number of {len(str(tree.children[0])):,} digits")
     if kind == "int_lit":
         return Lit(int(str(tree.children[0])))
     if kind == "float_lit":
@@ -497,6 +503,8 @@ def _parse_tree(text: str, allow_attributes: bool) -> tuple[dict[str, Attribute]
         raise SyntaxProblem(_describe_lark_error(exc), getattr(exc, "line", None)) from None
     except RecursionError:
         raise SyntaxProblem("nested too deeply to parse") from None
+    except SyntaxProblem:
+        raise  # ours, with its line (an invalid label)
     except Exception as exc:  # python-hcl2 raises assorted errors on odd input
         raise SyntaxProblem(f"cannot parse: {exc.__class__.__name__}: {exc}".splitlines()[0]) from None
     finally:

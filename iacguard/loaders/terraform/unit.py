@@ -97,6 +97,12 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
               ) -> tuple[list[AccessKey], UnitContext]:
     ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries)
     ctx.assumed = dict(assumed or {})
+    over = ctx.admit(root.resolve())
+    if over is not None:
+        ctx.errors.append(ScanError(display(root), None, f"the root module's files hold {over:,} bytes of Terraform, "
+                                    f"more than {options.limits.max_unit_hcl_bytes:,} (--limit unit_hcl_bytes); "
+                                    "not parsed"))
+        return [], ctx
     config = cache.config(root)
     ctx.errors.extend(config.errors)
     ctx.files.update(config.files)
