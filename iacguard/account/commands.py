@@ -43,7 +43,7 @@ def audit(options: AccountOptions, specs: list[OutputSpec], *, quiet: bool, no_c
 
 def _guard(paths: list[Path], options: AccountOptions, clients: Any) -> Any:
     from iacguard.account.managed import ManagedKey, managed_keys, stack_key_ids
-    from iacguard.account.merge import _code_users
+    from iacguard.account.merge import code_users
     from iacguard.account.remediate import Guard
     from iacguard.model import Location
 
@@ -65,7 +65,7 @@ def _guard(paths: list[Path], options: AccountOptions, clients: Any) -> Any:
         for unit in result.units:
             known = managed_keys(unit, stacks if options.stack_names else None)
             if known is None:
-                for user in _code_users(unit).values():
+                for user in code_users(unit).values():
                     unmatched[(user.name or "").lower()] = unit.name
             else:
                 managed.update(known)

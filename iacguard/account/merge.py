@@ -27,7 +27,7 @@ _UNMATCHED = {
 }
 
 
-def _code_users(unit: Unit) -> dict[str, UserId]:
+def code_users(unit: Unit) -> dict[str, UserId]:
     users: dict[str, UserId] = {}
     for scenario in unit.scenarios:
         for key in scenario.keys:
@@ -97,7 +97,7 @@ def merge(result: ScanResult, options: AccountOptions, *, honour_suppressions: b
     units: list[Unit] = []
     merged_units = set()
     for unit in result.units:
-        users = _code_users(unit)
+        users = code_users(unit)
         live: dict[str, list[AccountKey]] = {}
         for user_key, user in users.items():
             # Read live for every user of the code: the report can be four hours old (a key made since).
