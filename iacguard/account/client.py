@@ -41,7 +41,8 @@ def connect(options: AccountOptions) -> Clients:
         import boto3
         import botocore.exceptions as bx
     except ImportError:
-        raise AccountError("reading the AWS account needs boto3: pip install 'iacguard[aws]'") from None
+        raise AccountError("reading the AWS account needs boto3: install iacguard-lint with its aws extra "
+                           "(see the README, The live account)") from None
     try:
         session = boto3.Session(profile_name=options.profile, region_name=options.region)
         # IAM is global; a region is still needed to sign the request and for CloudFormation.
