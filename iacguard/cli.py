@@ -238,7 +238,7 @@ def audit(
     from iacguard.account import commands
 
     try:
-        specs = commands.output_specs(output_format, output)
+        specs = run.output_specs(output_format, output)
     except run.UsageError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.hint) from None
     raise typer.Exit(commands.audit(_account_options(profile, region, None), specs,  # type: ignore[arg-type]

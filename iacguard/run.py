@@ -78,6 +78,19 @@ class ScanPlan(NamedTuple):
     account: Any = None  # AccountOptions, for --account
 
 
+def output_specs(formats: list[str] | None, output: Path | None) -> list[OutputSpec]:
+    """The reports to write: `--format FORMAT[=PATH]` (text when none), `--output` for the one without a
+    path; at most one goes to standard output."""
+    specs = [parse_format(f, None) for f in formats or ["text"]]
+    if output is not None:
+        if len([s for s in specs if s.path is None]) > 1:
+            raise UsageError("--output takes one format; use FORMAT=PATH for several", "--output")
+        specs = [s._replace(path=output) if s.path is None else s for s in specs]
+    if len([s for s in specs if s.path is None]) > 1:
+        raise UsageError("only one format can go to standard output; use FORMAT=PATH for the others", "--format")
+    return specs
+
+
 def parse_format(spec: str, default_output: Path | None) -> OutputSpec:
     name, _, path = spec.partition("=")
     name = name.strip().lower()
@@ -164,13 +177,7 @@ def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         limits = limits_from(settings["limits"])
     except ValueError as exc:
         raise UsageError(str(exc), "--limit") from None
-    specs = [parse_format(f, None) for f in settings["format"]]
-    if output is not None:
-        if len([s for s in specs if s.path is None]) > 1:
-            raise UsageError("--output takes one format; use FORMAT=PATH for several", "--output")
-        specs = [s._replace(path=output) if s.path is None else s for s in specs]
-    if len([s for s in specs if s.path is None]) > 1:
-        raise UsageError("only one format can go to standard output; use FORMAT=PATH for the others", "--format")
+    specs = output_specs(settings["format"], output)
     for target, hint in [*((s.path, "--format") for s in specs), (create_baseline, "--create-baseline")]:
         if target is not None and target.is_dir():
             raise UsageError(f"{target} is a directory; give the name of a file to write", hint)

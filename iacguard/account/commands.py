@@ -9,22 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from iacguard.account.client import AccountError, AccountOptions, connect
-from iacguard.run import EXIT_ERROR, EXIT_FAIL, EXIT_OK, OutputSpec, UsageError, parse_format, write_report
+from iacguard.run import (
+    EXIT_ERROR,
+    EXIT_FAIL,
+    EXIT_OK,
+    OutputSpec,
+    UsageError,
+    write_report,
+)
 
 
 def _say(message: str) -> None:
     print(f"iacguard: {message}", file=sys.stderr)
-
-
-def output_specs(formats: list[str] | None, output: Path | None) -> list[OutputSpec]:
-    specs = [parse_format(f, None) for f in formats or ["text"]]
-    if output is not None:
-        if len([s for s in specs if s.path is None]) > 1:
-            raise UsageError("--output takes one format; use FORMAT=PATH for several", "--output")
-        specs = [s._replace(path=output) if s.path is None else s for s in specs]
-    if len([s for s in specs if s.path is None]) > 1:
-        raise UsageError("only one format can go to standard output; use FORMAT=PATH for the others", "--format")
-    return specs
 
 
 def audit(options: AccountOptions, specs: list[OutputSpec], *, quiet: bool, no_color: bool) -> int:
