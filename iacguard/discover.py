@@ -315,14 +315,23 @@ def _json_module_calls(text: str, file: str) -> list[ModuleCall]:
     return found
 
 
-def read_bytes(name: str) -> bytes:
+def read_bytes(name: str, limit: int | None = None) -> bytes:
     """A file's bytes with two system calls for a small file (io's buffered reader costs more than the
-    read itself on a tree of thousands of small files).  Raises OSError."""
-    fd = os.open(name, os.O_RDONLY)
+    read itself on a tree of thousands of small files).  Raises OSError, also past `limit` bytes (default
+    hcl_bytes: a file that size is never parsed, so it is never held either)."""
+    if limit is None:
+        from iacguard.options import Limits
+
+        limit = Limits().max_hcl_bytes
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         chunks = [os.read(fd, _CHUNK)]
+        size = len(chunks[0])
         while len(chunks[-1]) == _CHUNK:
+            if size > limit:
+                raise OSError(f"larger than {limit:,} bytes; not read")
             chunks.append(os.read(fd, _CHUNK))
+            size += len(chunks[-1])
     finally:
         os.close(fd)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -568,18 +577,23 @@ def _terraform_tree(root: str) -> tuple[dict[str, list[str]], set[str]]:
 def units_of_changed_files(repo: Path, changed: list[Path]) -> list[FoundDir]:
     """The Terraform directories of every unit that contains one of the changed files: the roots
     that reach a changed directory through local module calls, and all they call."""
+    from iacguard import reading
+    from iacguard.options import Limits
+
     tree, initialised = _terraform_tree(str(repo))
+    repo_real = os.path.realpath(repo)
+    for names in tree.values():  # a link out of the repository is the loader's to report, never read
+        names[:] = [n for n in names if reading.inside(os.path.realpath(n), (repo_real,))]
     real = {d: os.path.abspath(d) for d in tree}
     by_real = {r: d for d, r in real.items()}
     calls: dict[str, list[str]] = {}
     for directory, files in tree.items():
         targets: list[str] = []
         for name in files:
-            try:
-                with open(name, "rb") as handle:
-                    data = handle.read()
+            try:  # bounded, never through a link out of the repository, a pipe or a device
+                data = reading.read_bytes(name, Limits().max_hcl_bytes, "hcl_bytes", (repo_real,))
             except OSError:
-                continue
+                continue  # the unit's own read reports it
             if may_call_modules(data):
                 text = data.decode("utf-8", errors="replace")
                 targets += [os.path.abspath(os.path.join(real[directory], src))

@@ -202,7 +202,7 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
             return ScanError(display_path(name), None,
                              f"file is larger than {options.limits.max_file_bytes:,} bytes (--limit file_bytes) "
                              "and names an access key; not analysed")
-        raw = discover.read_bytes(name)
+        raw = discover.read_bytes(name, options.limits.max_file_bytes)
     except OSError as exc:
         return ScanError(display_path(name), None, f"cannot read: {exc.strerror or exc}")
     maybe_plan = (name.endswith(".json") and b'"format_version"' in raw) or name.endswith(".tfstate")

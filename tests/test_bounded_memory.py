@@ -72,3 +72,31 @@ def test_running_out_of_memory_is_one_line_and_exit_2(tmp_path: Path) -> None:
     report = json.loads(run.stdout or '{"errors": []}')
     said = run.stderr.strip().splitlines() + [e["message"] for e in report["errors"]]
     assert any("out of memory" in line for line in said), said
+
+
+_MEASURE_CHANGED = """
+import resource, sys
+from pathlib import Path
+from iacguard.options import ScanOptions
+from iacguard.scan import scan
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = scan([Path(sys.argv[1])], ScanOptions(use_cache=False))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def test_a_changed_file_beside_a_link_to_a_huge_file_outside_reads_nothing_of_it(tmp_path: Path) -> None:
+    # Pre-commit passes the changed file; finding its unit once read every sibling .tf whole, through
+    # links: a link to a sparse 3 GiB file outside the repository cost 3 GiB.
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    (repo / ".git").mkdir(parents=True)
+    outside.mkdir()
+    with open(outside / "big.tf", "wb") as handle:
+        handle.truncate(3 * 1024**3)
+    (repo / "other.tf").symlink_to(outside / "big.tf")
+    (repo / "main.tf").write_bytes(_PREFIXES["main.tf"])
+    run = subprocess.run([sys.executable, "-c", _MEASURE_CHANGED, str(repo / "main.tf")], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    grown = int(run.stdout.split()[-1]) / 1024
+    assert grown < 64, f"peak grew by {grown:.0f} MiB: the link out of the repository was read"
