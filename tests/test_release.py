@@ -54,6 +54,7 @@ def _is_ours_or_known(requirement: str) -> bool:
         return True
     name, at, url = requirement.partition("@")
     if at:
+        name = name.split("[", 1)[0]  # extras of our own distribution are ours
         return name.strip().lower() == DISTRIBUTION and bool(OUR_REPOSITORY.match(url.strip()))
     if OUR_REPOSITORY.match(requirement):
         return True

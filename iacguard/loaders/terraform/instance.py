@@ -748,13 +748,24 @@ def _times(a: KeyCount, b: KeyCount) -> KeyCount:
 
 
 def _show(value: Any) -> str:
+    """A value as Terraform writes it (`{ a = "x", b = [1, 2] }`), shortened for a message."""
+    return shorten(_written(value))
+
+
+def _written(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return shorten(f'"{value}"')
-    return shorten(str(value))
+        return f'"{value}"'
+    if isinstance(value, Unknown):
+        return "(unknown)"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_written(v)}" for k, v in value.items()) + " }" if value else "{}"
+    if isinstance(value, (list, tuple, TfSet)):
+        return "[" + ", ".join(_written(v) for v in value) + "]"
+    return str(value)
 
 
 def convert(value: Any, type_attr: s.Attribute | None, evaluate: Callable[[Any], Any] | None = None) -> Any:
