@@ -115,7 +115,7 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> HookSetup:
     _git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone), cwd=REPO, env=env)
     rev = yaml.safe_load(EXAMPLE_CONFIG.read_text())["repos"][0]["rev"]
     assert rev == "v0.1.0"  # the release the README documents
-    _git("tag", rev, cwd=clone, env=env)
+    _git("tag", "--force", rev, cwd=clone, env=env)  # the clone may carry the real tag: test HEAD
     setup = HookSetup(env, _test_config(clone))
     seed = tmp_path_factory.mktemp("seed")
     _init(seed, setup)
