@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iacguard.cache import ResultCache, fingerprint
+from iacguard.cache import ResultCache, default_directory, fingerprint
 from iacguard.model import Unit
 
 
@@ -81,14 +81,15 @@ def test_a_cache_directory_inside_the_scanned_repository_is_not_used(tmp_path: P
     assert not inside.exists()  # nothing written where the pull request could have planted entries
 
 
-def test_the_directory_is_located_only_when_needed(tmp_path: Path) -> None:
-    asked: list[bool] = []
-
-    def locate() -> Path:
-        asked.append(True)
-        return tmp_path / "cache"
-
-    cache = ResultCache(locate=locate)
-    assert cache.enabled and not asked
-    assert cache.get("0" * 64) is None
-    assert asked == [True]
+def test_the_default_directory_is_refused_when_it_lies_in_the_scanned_repository(
+        tmp_path: Path, module: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # IACGUARD_CACHE_DIR pointing into the repository: what a CI job checking out a hostile branch may have.
+    monkeypatch.setenv("IACGUARD_CACHE_DIR", str(module / ".iacguard-cache"))
+    cache = ResultCache(locate=default_directory, boundaries=(module.parent,))
+    key = ResultCache.key("terraform", str(module))
+    cache.put(key, fingerprint([module / "main.tf"], [module]), _unit())
+    assert cache.get(key) is None and cache.refused is not None
+    assert not (module / ".iacguard-cache").exists()
+    elsewhere = ResultCache(locate=default_directory, boundaries=(tmp_path / "other",))
+    elsewhere.put(key, fingerprint([module / "main.tf"], [module]), _unit())
+    assert elsewhere.get(key) == _unit()

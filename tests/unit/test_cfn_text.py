@@ -39,6 +39,3 @@ def test_a_file_without_any_spelling_of_the_marker_may_be_skipped(raw: bytes) ->
 def test_the_plain_marker_is_found_without_decoding() -> None:
     assert may_name(b"Resources:\n  K:\n    Type: AWS::IAM::AccessKey\n", MARKERS)
 
-
-def test_an_escaped_slash_in_json_is_a_slash() -> None:
-    assert unescaped('"a\\/b"') == '"a/b"'
