@@ -19,10 +19,9 @@ from iacguard.reporters.common import (
     all_notes,
     for_output,
     printable,
+    related_lines,
     reported,
     summarize,
-    user_label,
-    where,
 )
 
 
@@ -58,13 +57,13 @@ def _finding(finding: Finding) -> str:
     lines = [finding.message]
     if finding.suppression:  # only a suppression that was not honoured gets here
         lines.append(f"Suppression not honoured: {finding.suppression}")
-    lines += [f"{where(k.file, k.line)}: {k.address} {k.status} ({k.reason})" for k in finding.keys]
+    lines += related_lines(finding)
     return command(
         "error" if finding.verdict == "fail" else "warning",
         "\n".join(lines),
         file=finding.location.file,
         line=finding.location.line,
-        title=f"{finding.rule_id}: {user_label(finding)} in {finding.unit}",
+        title=f"{finding.rule_id}: {finding.subject} in {finding.unit}",
     )
 
 

@@ -13,9 +13,9 @@ import hashlib
 import json
 from typing import Any
 
+from iacguard.identity import fingerprint
 from iacguard.model import Finding, ScanResult
 from iacguard.reporters.common import all_errors, reported, repository_path, repository_unit
-from iacguard.reporters.sarif import fingerprint
 
 
 def _location(file: str, line: int | None, root: str) -> dict[str, Any]:
