@@ -14,6 +14,7 @@ OSC, NUL, C1) and lone surrogates from the input are written as visible escapes.
 from __future__ import annotations
 
 from iacguard.model import Finding, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import (
     all_errors,
     all_notes,
@@ -84,3 +85,10 @@ def render_github(result: ScanResult) -> str:
                            f"{summary.suppressed - summary.baselined} suppressed inline, {summary.baselined} in the "
                            "baseline (--format json or sarif lists them)", title="iacguard"))
     return "".join(line + "\n" for line in out)
+
+
+HELP = "GitHub Actions annotations"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    return render_github(result)

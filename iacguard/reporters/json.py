@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from iacguard.model import Finding, Note, ScanError, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import all_errors, all_notes, map_strings, readable, reported, summarize
 
 SCHEMA_VERSION = 2  # of the report's shape, iacguard/schemas/scan-result.schema.json; bumped on any change
@@ -81,3 +82,10 @@ def load_schema() -> dict[str, Any]:
     text = files("iacguard").joinpath("schemas", "scan-result.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+HELP = "the public contract, with a JSON Schema"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    return render_json(result, context.version, pretty=context.pretty)

@@ -21,6 +21,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from iacguard.model import Finding, ScanError, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import all_errors, related_lines, where
 
 _SUITE_FOR_OTHER_ERRORS = "iacguard"
@@ -120,3 +121,10 @@ def render_junit(result: ScanResult) -> str:
     root.set("time", "0")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+HELP = "JUnit XML for GitLab and Jenkins test reports"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    return render_junit(result)

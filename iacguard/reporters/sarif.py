@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from iacguard.identity import fingerprint
 from iacguard.model import Finding, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import (
     all_errors,
     all_notes,
@@ -278,3 +279,12 @@ def to_dict(result: ScanResult, version: str, rules: list[dict[str, Any]] | None
 def render_sarif(result: ScanResult, version: str, rules: list[dict[str, Any]] | None = None) -> str:
     # Lone surrogates (file names that are not UTF-8) as escapes in texts: the log is always valid UTF-8.
     return json.dumps(map_strings(to_dict(result, version, rules), readable), indent=2, ensure_ascii=False) + "\n"
+
+
+HELP = "SARIF 2.1.0 for GitHub code scanning"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    from iacguard.catalogue import load_rules, rule_as_dict
+
+    return render_sarif(result, context.version, [rule_as_dict(r) for r in load_rules().values()])

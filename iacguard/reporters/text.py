@@ -8,11 +8,15 @@ Without colour the verdict words and indentation carry the structure alone.
 
 from __future__ import annotations
 
+import io
+from typing import Literal, cast
+
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from iacguard.model import Finding, Note, ScanError, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import (
     Summary,
     all_errors,
@@ -140,3 +144,17 @@ def render_text(result: ScanResult, console: Console, *, quiet: bool = False) ->
         if errors or notes:
             console.print()
     console.print(_summary_line(summarize(result)), soft_wrap=True)
+
+
+HELP = "for people at a terminal; the default"
+
+_ColorSystem = Literal["auto", "standard", "256", "truecolor", "windows"]
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    out = io.StringIO()
+    # Styled as the terminal it goes to would get it (the caller knows whether there is one).
+    console = Console(file=out, force_terminal=context.terminal, no_color=context.no_color, highlight=False,
+                      soft_wrap=True, color_system=cast(_ColorSystem | None, context.color_system))
+    render_text(result, console, quiet=context.quiet)
+    return out.getvalue()
