@@ -37,7 +37,7 @@ ROOTS = sorted(
 
 def _verdicts(paths: list[Path], options: ScanOptions = ScanOptions()) -> dict[str, str]:
     result = scan(paths, options)
-    return {(f.user or f"ref:{f.user_ref}").lower(): f.verdict for f in result.findings}
+    return {(f.facts["user"] or "ref:" + str(f.facts["user_ref"])).lower(): f.verdict for f in result.findings}
 
 
 @pytest.fixture(scope="module")
