@@ -14,7 +14,7 @@ line shown.  Modules that are not formats are listed in ``_HELPERS``.
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, cast
 
@@ -44,8 +44,9 @@ class Reporter(NamedTuple):
 
 def names() -> tuple[str, ...]:
     """Every format name, the default first, then by name."""
-    found = sorted(m.name for m in pkgutil.iter_modules(__path__)
-                   if not m.name.startswith("_") and m.name not in _HELPERS)
+    # A directory listing, not pkgutil (3 ms to import): this runs before every scan.
+    found = sorted({entry[:-3] for folder in __path__ for entry in os.listdir(folder)
+                    if entry.endswith(".py") and not entry.startswith("_")} - _HELPERS)
     return tuple(sorted(found, key=lambda name: name != DEFAULT))
 
 

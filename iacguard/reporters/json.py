@@ -1,10 +1,10 @@
 """The JSON report: a public contract, described by ``iacguard/schemas/scan-result.schema.json``.
 
-``findings`` holds every fail and warn (suppressed ones too, marked); passes are
-only counted in ``summary.users``.  A finding's rule-specific facts are its ``facts`` object, written as
-the rule gives them: this module knows no rule.  ``summary.fail`` and ``summary.warn`` leave
-suppressed findings out, since those never fail the build; ``summary.suppressed``
-counts them.
+``findings`` holds every fail and warn (suppressed ones too, marked); passes are only counted in
+``summary.users``.  ``summary.fail`` and ``summary.warn`` leave suppressed findings out, since those
+never fail the build; ``summary.suppressed`` counts them.  A finding's rule-specific values are its
+``facts`` object, written as the rule gives them (schema 1's deprecated copies aside, this module
+knows no rule).
 """
 
 from __future__ import annotations
