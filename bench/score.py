@@ -62,8 +62,14 @@ def _unit_key(unit: str, report_cwd: str, corpus: str) -> str:
     return os.path.relpath(os.path.join(report_cwd, unit), corpus).replace(os.sep, "/")
 
 
+def _facts(finding: dict[str, Any]) -> dict[str, Any]:
+    """AWS130IAM13's facts: the `facts` object of schema 2, the finding itself in schema 1 (0.1.0)."""
+    facts: dict[str, Any] = finding.get("facts") or finding
+    return facts
+
+
 def _active(finding: dict[str, Any]) -> str:
-    keys = finding.get("active_keys") or {}
+    keys = _facts(finding).get("active_keys") or {}
     lo, hi = keys.get("min"), keys.get("max")
     if lo == hi:
         return f"{lo} active"
@@ -91,7 +97,7 @@ def score(report: dict[str, Any], truth: list[TruthUser], report_cwd: str, corpu
     problems: list[Disagreement] = []
     for finding in report.get("findings", []):
         unit = _unit_key(finding["unit"], report_cwd, corpus)
-        name, ref = finding.get("user"), finding.get("user_ref")
+        name, ref = _facts(finding).get("user"), _facts(finding).get("user_ref")
         match = by_name.get((unit, name.lower())) if name else None
         if match is None and ref:
             match = by_ref.get((unit, ref)) or _by_expression(unit, ref, truth, got)

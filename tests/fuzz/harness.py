@@ -191,30 +191,17 @@ _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2
 
 
 def output_violations(result: ScanResult) -> list[Violation]:
-    """Every reporter renders the result as valid UTF-8; no text line and no github line can start a
+    """Every registered reporter renders the result as valid UTF-8; no text line and no github line can start a
     workflow command of its own or carry a control character from the input."""
-    import io
-
-    from rich.console import Console
-
-    from iacguard.catalogue import load_rules, rule_as_dict
-    from iacguard.reporters.github import render_github
-    from iacguard.reporters.junit import render_junit
-    from iacguard.reporters.sarif import render_sarif
-    from iacguard.reporters.text import render_text
+    from iacguard import reporters
 
     found: list[Violation] = []
-    stream = io.StringIO()
     outputs: dict[str, str] = {}
-    renderers = {
-        "text": lambda: (render_text(result, Console(file=stream, no_color=True, width=80)), stream.getvalue())[1],
-        "github": lambda: render_github(result),
-        "sarif": lambda: render_sarif(result, iacguard.__version__, [rule_as_dict(r) for r in load_rules().values()]),
-        "junit": lambda: render_junit(result),
-    }
+    context = reporters.ReportContext(iacguard.__version__)  # text as written to a file or a pipe
+    renderers = {name: reporters.get(name).render for name in reporters.names()}  # every format there is
     for name, render in renderers.items():
         try:
-            outputs[name] = render()
+            outputs[name] = render(result, context)
             outputs[name].encode("utf-8")
         except Exception as exc:
             found.append(Violation("output", f"{name} reporter raised {exc.__class__.__name__}: {exc}"[:500]))
