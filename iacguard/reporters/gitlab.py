@@ -16,7 +16,7 @@ from typing import Any
 from iacguard.identity import fingerprint
 from iacguard.model import Finding, ScanResult
 from iacguard.reporters import ReportContext
-from iacguard.reporters.common import all_errors, reported, repository_path, repository_unit
+from iacguard.reporters.common import all_errors, map_strings, readable, reported, repository_path, repository_unit
 
 
 def _location(file: str, line: int | None, root: str) -> dict[str, Any]:
@@ -56,7 +56,9 @@ def to_list(result: ScanResult) -> list[dict[str, Any]]:
 
 
 def render_gitlab(result: ScanResult) -> str:
-    return json.dumps(to_list(result), indent=2, ensure_ascii=False) + "\n"
+    # Lone surrogates (file names that are not UTF-8) as escapes, as the JSON report writes them: the
+    # report is always valid UTF-8 (the fuzz harness found 0.1.0's raising on such a name).
+    return json.dumps(map_strings(to_list(result), readable), indent=2, ensure_ascii=False) + "\n"
 
 
 HELP = "GitLab Code Quality"

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from iacguard.model import Location, Note, ScanError, ScanResult
 from iacguard.reporters.github import render_github
+from iacguard.reporters.gitlab import render_gitlab
 from iacguard.reporters.json import render_json
 from iacguard.reporters.sarif import render_sarif
 from iacguard.reporters.text import render_text
@@ -61,5 +62,6 @@ def test_a_file_name_that_is_not_utf8_is_reported_by_every_format(result: ScanRe
     uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for loc in sarif["runs"][0]["results"][0]["locations"]}
     assert uris == {"infra/k%FF.tf"}  # the file's own bytes
     assert json.loads(render_json(hostile, "0"))["findings"][0]["file"] == "infra/k\\xff.tf"
+    assert json.loads(render_gitlab(hostile))[0]["location"]["path"] == "infra/k\\xff.tf"
     assert "::error file=infra/k\\xff.tf,line=3," in render_github(hostile) and "infra/k\\xff.tf:4" in _text(hostile)
     assert output_violations(hostile) == []
