@@ -18,6 +18,8 @@ from iacguard.model import MAX_SHOWN, AccessKey, Finding, KeyCount, KeyReport, S
 from iacguard.suppressions import decide
 
 RULE_ID = "AWS130IAM13"
+# What the loaders evaluate for this check (and the types the byte prefilters look for).
+READS = {"aws_iam_access_key": ("user", "status"), "AWS::IAM::AccessKey": ("UserName", "Status")}
 AWS_KEYS_PER_USER = 2  # IAM quota: a user can have at most two access keys
 
 
