@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from iacguard.account import keys as account_keys
 from iacguard.account import report
 from iacguard.account.keys import AccountKey
-from iacguard.model import Finding, KeyCount, KeyReport, Location, Note, ScanResult, Unit
+from iacguard.model import Finding, InstanceRange, KeyReport, Location, Note, ScanResult, Unit
 
 RULE_ID = "AWS130IAM13"
 DETAIL_WORKERS = 4  # concurrent per-user reads; standard retries absorb IAM's throttling
@@ -65,7 +65,7 @@ def _finding(view: AccountView, user: report.ReportUser) -> Finding:
     reports = tuple(
         KeyReport(k.key_id, where, None, "Active" if k.status == "Active" else "Inactive",
                   account_keys.describe(k) + ("; deactivate: " + account_keys.deactivate_command(k)
-                                              if k.key_id in extra_ids else ""), KeyCount.exactly(1))
+                                              if k.key_id in extra_ids else ""), InstanceRange.exactly(1))
         for k in keys)
     if len(active) < 2:  # changed since the report was generated (it can be four hours old)
         return Finding(RULE_ID, "pass", unit_name(view.account_id), user.name, None, len(active), len(active),

@@ -91,7 +91,7 @@ def stack_key_ids(session_client: Any, stack: str) -> dict[str, str]:
 
 
 def _locations(unit: Unit) -> dict[str, Location]:
-    return {k.address: k.location for s in unit.scenarios for k in s.keys}
+    return {r.address: r.location for s in unit.scenarios for r in s.resources}
 
 
 def managed_keys(unit: Unit, stacks: dict[str, str] | None) -> dict[str, ManagedKey] | None:

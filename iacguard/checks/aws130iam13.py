@@ -14,12 +14,13 @@ import re
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-from iacguard.model import MAX_SHOWN, AccessKey, Finding, KeyCount, KeyReport, Scenario, Unit, UserId, shorten
+from iacguard.checks.iam_keys import KEY_READS, AccessKey, UserId, keys_of
+from iacguard.model import MAX_SHOWN, Finding, InstanceRange, KeyReport, Scenario, Unit, shorten
 from iacguard.suppressions import decide
 
 RULE_ID = "AWS130IAM13"
 # What the loaders evaluate for this check (and the types the byte prefilters look for).
-READS = {"aws_iam_access_key": ("user", "status"), "AWS::IAM::AccessKey": ("UserName", "Status")}
+READS = KEY_READS
 AWS_KEYS_PER_USER = 2  # IAM quota: a user can have at most two access keys
 
 
@@ -49,19 +50,20 @@ def _tally(keys: Iterable[AccessKey]) -> _Tally:
     return _Tally(active_min, active_max, total_min, tuple(kept))
 
 
-def _by_user(scenario: Scenario) -> dict[str, list[AccessKey]]:
+def _by_user(keys: list[AccessKey]) -> dict[str, list[AccessKey]]:
     users: dict[str, list[AccessKey]] = {}
-    for key in scenario.keys:
+    for key in keys:
         users.setdefault(key.user.key, []).append(key)
     # A key whose user is an input without a value may belong to any named user of the unit.
-    open_keys = [k for k in scenario.keys if k.user_open and k.user.name is None]
-    for user_key, keys in users.items():
+    open_keys = [k for k in keys if k.user_open and k.user.name is None]
+    for user_key, user_keys in users.items():
         if not user_key.startswith("name:") or not open_keys:
             continue
-        name = keys[0].user.name
-        keys.extend(k._replace(instances=KeyCount(0, k.instances.max),
-                               reason=f"{k.reason + '; ' if k.reason else ''}its user {k.user_open} may be {name!r}")
-                    for k in open_keys)
+        name = user_keys[0].user.name
+        user_keys.extend(k._replace(instances=InstanceRange(0, k.instances.max),
+                                    reason=f"{k.reason + '; ' if k.reason else ''}its user {k.user_open} may be "
+                                           f"{name!r}")
+                         for k in open_keys)
     return users
 
 
@@ -137,11 +139,12 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
     groups = _deciding(unit)
     deciding = [s for scenarios in groups.values() for s in scenarios]
     alternatives = [s for s in unit.scenarios if s.alternative]
-    per_scenario = [(s, _by_user(s)) for s in deciding]
-    per_alternative = [(s, _by_user(s)) for s in alternatives]
+    keys = {id(s): keys_of(s, unit.kind) for s in unit.scenarios}
+    per_scenario = [(s, _by_user(keys[id(s)])) for s in deciding]
+    per_alternative = [(s, _by_user(keys[id(s)])) for s in alternatives]
     identities: dict[str, UserId] = {}
     for scenario in unit.scenarios:
-        for key in scenario.keys:
+        for key in keys[id(scenario)]:
             known = identities.get(key.user.key)
             # Prefer an identity that carries both the name and where it came from.
             if known is None or (known.ref is None and key.user.ref is not None):
@@ -174,21 +177,21 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
             relevant = [t for _, t in tallies + others if t.active_max >= 2][:1]
         else:
             relevant = [t for _, t in tallies]
-        keys = _merge_keys(relevant)
-        if not keys:
+        shown = _merge_keys(relevant)
+        if not shown:
             continue  # the user has keys only in scenarios other than the given one
         group_tallies = [(s, t) for s, t in tallies if verdict != "fail" or s.deployment == failing]
-        message = _message(verdict, _user_label(user, unit.kind), keys, low, high, group_tallies, others,
+        message = _message(verdict, _user_label(user, unit.kind), shown, low, high, group_tallies, others,
                            failing or "")
         suppressed, suppression = False, None
         if honour_suppressions and verdict != "pass":
-            decision = decide((s for k in keys for s in k.suppressions), RULE_ID, today,
+            decision = decide((s for k in shown for s in k.suppressions), RULE_ID, today,
                               None if high == float("inf") else int(high))
             if decision.honoured is not None:
                 suppressed, suppression = True, decision.honoured.reason
             elif decision.problems:
                 message += ". " + "; ".join(decision.problems)
-        active = [k for k in keys if k.status != "Inactive"] or list(keys)
+        active = [k for k in shown if k.status != "Inactive"] or list(shown)
         findings.append(
             Finding(
                 rule_id=RULE_ID,
@@ -202,7 +205,7 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
                 location=active[0].location,
                 keys=tuple(
                     KeyReport(k.address, k.location.file, k.location.line, k.status, k.reason, k.instances)
-                    for k in keys
+                    for k in shown
                 ),
                 suppressed=suppressed,
                 suppression=suppression,
