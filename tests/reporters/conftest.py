@@ -8,7 +8,7 @@ import pytest
 
 from iacguard.model import (
     Finding,
-    KeyCount,
+    InstanceRange,
     KeyReport,
     Location,
     Note,
@@ -22,7 +22,7 @@ from iacguard.model import (
 
 def _key(address: str, file: str, line: int | None, status: Status = "Active",
          reason: str = "count = 2") -> KeyReport:
-    return KeyReport(address, file, line, status, reason, KeyCount.exactly(1))
+    return KeyReport(address, file, line, status, reason, InstanceRange.exactly(1))
 
 
 def make_result(shift: int = 0) -> ScanResult:

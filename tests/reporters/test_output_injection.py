@@ -9,7 +9,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from rich.console import Console
 
-from iacguard.model import KeyCount, KeyReport, Location, Note, ScanError, ScanResult
+from iacguard.model import InstanceRange, KeyReport, Location, Note, ScanError, ScanResult
 from iacguard.reporters.github import render_github
 from iacguard.reporters.json import render_json
 from iacguard.reporters.sarif import render_sarif
@@ -27,7 +27,7 @@ def _text(result: ScanResult) -> str:
 def _hostile(result: ScanResult, value: str, file: str) -> ScanResult:
     finding = result.findings[0]._replace(
         user=value, unit=value, message=f"IAM user {value!s} gets 2 keys", location=Location(file, 3),
-        keys=(KeyReport(value, file, 4, "Active", value, KeyCount.exactly(1)),),
+        keys=(KeyReport(value, file, 4, "Active", value, InstanceRange.exactly(1)),),
         suppression=value)
     return result._replace(findings=(finding,), errors=(ScanError(file, 1, value),),
                            notes=(Note(value, value, file, 2),), units=())
