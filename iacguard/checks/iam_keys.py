@@ -11,9 +11,11 @@ it declares no RULE_ID.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import Literal, NamedTuple
 
 from iacguard.model import (
+    MAX_SHOWN,
     InstanceRange,
     Location,
     PerInstance,
@@ -22,7 +24,9 @@ from iacguard.model import (
     Scenario,
     Status,
     Suppression,
+    Unit,
     Unknown,
+    shorten,
 )
 
 TERRAFORM_KEY, CLOUDFORMATION_KEY = "aws_iam_access_key", "AWS::IAM::AccessKey"
@@ -173,6 +177,192 @@ def _user(resource: Resource, words: _Wording, kind: str) -> tuple[UserId, Locat
         ref = value.written or written
         return UserId(None, ref if kind == "cloudformation" else _user_resource(ref)), None, value.input
     return UserId(None, written if kind == "cloudformation" else _user_resource(written)), None, None
+
+
+class Counted(NamedTuple):
+    """Which keys a control counts: those surely counted (their minimum), and those that may be."""
+
+    sure: frozenset[str]
+    maybe: frozenset[str]
+
+
+ACTIVE = Counted(frozenset({"Active"}), frozenset({"Unknown"}))  # active keys: an unknown status may be Active
+EVERY = Counted(frozenset({"Active", "Inactive", "Unknown"}), frozenset())  # every key, whatever its status
+
+
+class Tally(NamedTuple):
+    low: int  # counted instances at least
+    high: float  # counted instances at most: inf when unbounded
+    total: int  # key instances at least, whatever their status
+    keys: tuple[AccessKey, ...]
+
+
+def tally(keys: Iterable[AccessKey], counted: Counted) -> Tally:
+    low = 0
+    high: float = 0
+    total = 0
+    kept = []
+    for key in keys:
+        if key.instances.max == 0:
+            continue
+        kept.append(key)
+        upper = float("inf") if key.instances.max is None else key.instances.max
+        total += key.instances.min
+        if key.status in counted.sure:
+            low += key.instances.min
+            high += upper
+        elif key.status in counted.maybe:
+            high += upper
+    return Tally(low, high, total, tuple(kept))
+
+
+def by_user(keys: list[AccessKey]) -> dict[str, list[AccessKey]]:
+    users: dict[str, list[AccessKey]] = {}
+    for key in keys:
+        users.setdefault(key.user.key, []).append(key)
+    # A key whose user is an input without a value may belong to any named user of the unit.
+    open_keys = [k for k in keys if k.user_open and k.user.name is None]
+    for user_key, user_keys in users.items():
+        if not user_key.startswith("name:") or not open_keys:
+            continue
+        name = user_keys[0].user.name
+        user_keys.extend(k._replace(instances=InstanceRange(0, k.instances.max),
+                                    reason=f"{k.reason + '; ' if k.reason else ''}its user {k.user_open} may be "
+                                           f"{name!r}")
+                         for k in open_keys)
+    return users
+
+
+def base_address(address: str) -> str:
+    """aws_iam_access_key.a[0] -> aws_iam_access_key.a: instances of one resource are told once."""
+    return re.sub(r"\[[^\[\]]*\]$", "", address)
+
+
+def describe_keys(keys: Iterable[AccessKey]) -> str:
+    groups: dict[str, list[AccessKey]] = {}
+    for key in keys:
+        groups.setdefault(base_address(key.address), []).append(key)
+    parts = []
+    for base, members in groups.items():
+        label = shorten(members[0].address if len(members) == 1 else f"{base} ({len(members)} instances)")
+        reasons = list(dict.fromkeys(shorten(m.reason, 2 * MAX_SHOWN) for m in members if m.reason))
+        parts.append(f"{label}: {' / '.join(reasons)}" if reasons else label)
+    if len(parts) > _KEYS_LISTED:  # the finding's keys list them all; the message stays readable
+        parts = [*parts[:_KEYS_LISTED], f"and {len(parts) - _KEYS_LISTED} more"]
+    return "; ".join(parts)
+
+
+_KEYS_LISTED = 5
+
+
+_TF_USER_RESOURCE = re.compile(r"^(?:module\.[^.]+\.)*(?:data\.)?aws_iam_user\.[\w-]+(?:\[[^\]]*\])?$")
+_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def user_label(user: UserId, kind: str = "terraform") -> str:
+    if user.name is not None:
+        return f"IAM user {shorten(repr(user.name))}"
+    ref = str(user.ref)
+    if kind.startswith("terraform") and _TF_USER_RESOURCE.match(ref):
+        return f"user {shorten(ref)} (name known after apply)"
+    if kind == "cloudformation" and _LOGICAL_ID.match(ref):
+        return f"user {shorten(ref)} (name known at deployment)"
+    return f"the user given by {shorten(ref)}"
+
+
+def merge_keys(tallies: Iterable[Tally]) -> tuple[AccessKey, ...]:
+    seen: dict[str, AccessKey] = {}
+    for tally in tallies:
+        for key in tally.keys:
+            seen.setdefault(key.address, key)
+    return tuple(sorted(seen.values(), key=lambda k: (k.location.file, k.location.line or 0, natural(k.address))))
+
+
+def natural(address: str) -> tuple[tuple[int, int, str], ...]:
+    """k[2] before k[10], as a person counts."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", address))
+
+
+def fmt_max(value: float) -> str:
+    return "unbounded" if value == float("inf") else str(int(value))
+
+
+def deciding(unit: Unit) -> dict[str, list[Scenario]]:
+    """Per deployment ("" for the inputs as given), the scenarios that decide a fail: the given one, or
+    when inputs without a value were enumerated, all of them (a fail must hold in every one)."""
+    groups: dict[str, list[Scenario]] = {}
+    for scenario in unit.scenarios:
+        if not scenario.alternative:
+            groups.setdefault(scenario.deployment, []).append(scenario)
+    for name, scenarios in groups.items():
+        given = [s for s in scenarios if s.given]
+        groups[name] = given[:1] if given else scenarios
+    return groups
+
+
+class UserCount(NamedTuple):
+    """One user of a unit, counted: the verdict and what a message says of it."""
+
+    user: UserId
+    verdict: Literal["fail", "warn", "pass"]
+    low: int  # in the failing deployment, or the most any deployment surely gives
+    high: float  # the most any scenario allows (inf: unbounded)
+    keys: tuple[AccessKey, ...]  # the keys the verdict is about
+    tallies: list[tuple[Scenario, Tally]]  # the deciding scenarios (of the failing deployment, for a fail)
+    others: list[tuple[Scenario, Tally]]  # other admissible values of inputs only at their default
+    deployment: str  # the failing deployment ("" for the inputs as given)
+
+
+def count_users(unit: Unit, counted: Counted, limit: int) -> list[UserCount]:
+    """Per user: fail when a deployment (the inputs as given, or a declared one) gives at least `limit`
+    counted keys in every deciding scenario; warn when an unknown or another admissible value allows it."""
+    groups = deciding(unit)
+    decisive = [s for scenarios in groups.values() for s in scenarios]
+    alternatives = [s for s in unit.scenarios if s.alternative]
+    keys = {id(s): keys_of(s, unit.kind) for s in unit.scenarios}
+    per_scenario = [(s, by_user(keys[id(s)])) for s in decisive]
+    per_alternative = [(s, by_user(keys[id(s)])) for s in alternatives]
+    identities: dict[str, UserId] = {}
+    for scenario in unit.scenarios:
+        for key in keys[id(scenario)]:
+            known = identities.get(key.user.key)
+            # Prefer an identity that carries both the name and where it came from.
+            if known is None or (known.ref is None and key.user.ref is not None):
+                identities[key.user.key] = key.user
+
+    out = []
+    for user_key, user in identities.items():
+        tallies = [(s, tally(users.get(user_key, ()), counted)) for s, users in per_scenario]
+        others = [(s, tally(users.get(user_key, ()), counted)) for s, users in per_alternative]
+        # A fail holds in every deciding scenario of one deployment (the inputs as given, or a declared one).
+        by_group: dict[str, list[Tally]] = {}
+        for scenario, counts in tallies:
+            by_group.setdefault(scenario.deployment, []).append(counts)
+        lows = {name: min(t.low for t in group) for name, group in by_group.items()}
+        failing = next((name for name, value in lows.items() if value >= limit), None)
+        low = lows[failing] if failing is not None else max(lows.values(), default=0)
+        high = max((t.high for _, t in tallies + others), default=0)
+        verdict: Literal["fail", "warn", "pass"]
+        if failing is not None:
+            verdict = "fail"
+        elif high >= limit:
+            verdict = "warn"
+        else:
+            verdict = "pass"
+        if verdict == "fail":
+            relevant = [t for s, t in tallies if s.deployment == failing]
+        elif verdict == "warn":
+            # The keys of the first scenario that allows it (keys of exclusive scenarios side by side
+            # would read as more keys than any one deployment gets).
+            relevant = [t for _, t in tallies + others if t.high >= limit][:1]
+        else:
+            relevant = [t for _, t in tallies]
+        shown = merge_keys(relevant)
+        if not shown:
+            continue  # the user has keys only in scenarios other than the given one
+        group = [(s, t) for s, t in tallies if verdict != "fail" or s.deployment == failing]
+        out.append(UserCount(user, verdict, low, high, shown, group, others, failing or ""))
+    return out
 
 
 def keys_of(scenario: Scenario, kind: str) -> list[AccessKey]:
