@@ -27,6 +27,8 @@ Language = Literal["terraform", "cloudformation", "bash", "json", "yaml"]
 
 SEVERITIES: tuple[str, ...] = typing.get_args(Severity)
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*$")
+# A control no benchmark lists (a service quota) maps to no framework: `frameworks: []`.
+_MAY_BE_EMPTY = frozenset({"frameworks"})
 
 
 class FrameworkRef(NamedTuple):
@@ -163,7 +165,7 @@ def _convert(hint: Any, node: yaml.Node, path: str, file: str) -> Any:
         (item_hint, _ellipsis) = typing.get_args(hint)
         if not isinstance(node, yaml.SequenceNode):
             raise CatalogueError(file, _line(node), f"{path}: expected a list, found a {_kind(node)}")
-        if not node.value:
+        if not node.value and path not in _MAY_BE_EMPTY:
             raise CatalogueError(file, _line(node), f"{path}: must not be empty")
         return tuple(
             _convert(item_hint, item, f"{path}[{i}]", file) for i, item in enumerate(node.value)
