@@ -27,7 +27,6 @@ from iacguard.suppressions import decide
 RULE_ID = "AWS130IAM13"
 # What the loaders evaluate for this check (and the types the byte prefilters look for).
 READS = KEY_READS
-AWS_KEYS_PER_USER = 2  # IAM quota: a user can have at most two access keys
 
 
 def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date | None = None) -> list[Finding]:
@@ -89,10 +88,6 @@ def _message(
         text += f" ({listing})"
         if len(tallies) > 1:
             text += " (in every scenario of the unknown inputs)"
-        total = min(t.total for _, t in tallies)
-        if total > AWS_KEYS_PER_USER:
-            text += (f". It would get {total} access keys in all; AWS allows at most "
-                     f"{AWS_KEYS_PER_USER} per user, so the deployment would be refused")
         return text
     given = [(s, t) for s, t in tallies if t.high >= 2]
     if not given:

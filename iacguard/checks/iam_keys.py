@@ -193,27 +193,24 @@ EVERY = Counted(frozenset({"Active", "Inactive", "Unknown"}), frozenset())  # ev
 class Tally(NamedTuple):
     low: int  # counted instances at least
     high: float  # counted instances at most: inf when unbounded
-    total: int  # key instances at least, whatever their status
     keys: tuple[AccessKey, ...]
 
 
 def tally(keys: Iterable[AccessKey], counted: Counted) -> Tally:
     low = 0
     high: float = 0
-    total = 0
     kept = []
     for key in keys:
         if key.instances.max == 0:
             continue
         kept.append(key)
         upper = float("inf") if key.instances.max is None else key.instances.max
-        total += key.instances.min
         if key.status in counted.sure:
             low += key.instances.min
             high += upper
         elif key.status in counted.maybe:
             high += upper
-    return Tally(low, high, total, tuple(kept))
+    return Tally(low, high, tuple(kept))
 
 
 def by_user(keys: list[AccessKey]) -> dict[str, list[AccessKey]]:
