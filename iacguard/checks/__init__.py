@@ -3,6 +3,9 @@
 A check module declares ``RULE_ID`` (its id in the catalogue, ``rules/<RULE_ID>.yaml``), ``READS``
 (resource type -> the attributes it reads; the loaders evaluate only these, and the byte prefilters
 look for these type names) and ``check_unit(unit, *, honour_suppressions, today) -> list[Finding]``.
+The first attribute READS lists for a type names what the resource belongs to (a key's user): loaders
+follow it through references (a plan's configuration, a template's Ref) and a resource whose owner is
+AWS::NoValue cannot be created.  A module without RULE_ID is a helper (iam_keys.py).
 Adding a control is adding its module and its catalogue entry: nothing here names one (pre-commit's
 ``all_languages`` table, built from the package instead of written out).
 """
