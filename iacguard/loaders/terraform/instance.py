@@ -529,11 +529,10 @@ class ModuleInstance:
         count = _times(InstanceRange(0, 1), multiplier)
         out: list[Resource] = []
         for rtype, names in self.ctx.reads.items():
-            user_attr = next((a for a in names if a == "user"), None)
-            if user_attr is None:
-                continue  # a module not analysed is taken to make keys for the users it is given
-            out.extend(Resource(rtype, address, count, {user_attr: value, **{a: ModelUnknown("") for a in names
-                                                                            if a != user_attr}},
+            if not names:
+                continue
+            # It may make one for each value it is given that names an owner (the first attribute read).
+            out.extend(Resource(rtype, address, count, {names[0]: value, **{a: ModelUnknown("") for a in names[1:]}},
                                 location, reason, possible=possible)
                        for value, possible in given.values())
         return out
