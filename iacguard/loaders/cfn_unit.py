@@ -216,12 +216,18 @@ def _compared_literals(conditions: Any) -> dict[str, set[str]]:
     return found
 
 
+def _read_type(resource: Mapping[str, Any], reads: Reads) -> bool:
+    """Whether a check reads the resource's type (a Type that is not a string is no type)."""
+    rtype = resource.get("Type")
+    return isinstance(rtype, str) and rtype in reads
+
+
 def _steers(template: Mapping[str, Any], name: str, reads: Reads) -> bool:
     """Whether an attribute a check reads, other than what names the resource's owner (the first), names the
     parameter (a key's Status): its AllowedValues are then tried."""
     resources = template.get("Resources")
     for resource in (resources.values() if isinstance(resources, dict) else ()):
-        if isinstance(resource, dict) and resource.get("Type") in reads:
+        if isinstance(resource, dict) and _read_type(resource, reads):
             props = resource.get("Properties")
             if isinstance(props, dict) and any(name in set(_refs_in(props.get(attr)))
                                                for attr in reads[resource["Type"]][1:]):
@@ -242,7 +248,7 @@ def _unit_under(
     values = parameter_values(template, overrides)
     resources = template.get("Resources")
     resources = resources if isinstance(resources, dict) else {}
-    key_ids = [lid for lid, res in resources.items() if isinstance(res, dict) and res.get("Type") in reads]
+    key_ids = [lid for lid, res in resources.items() if isinstance(res, dict) and _read_type(res, reads)]
 
     relevant: set[str] = set()
     base = Resolver(template, values)
