@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from iacguard import __version__, run
+from iacguard import __version__, reporters, run
 from iacguard.options import LIMIT_NAMES
 
 app = typer.Typer(
@@ -53,7 +53,7 @@ def scan(
     paths: Annotated[list[Path] | None, typer.Argument(help="Directories or files to scan (default: .).")] = None,
     output_format: Annotated[list[str] | None, typer.Option(
         "--format", "-f", metavar="FORMAT[=PATH]",
-        help="Output format: text, json, sarif, junit, github, gitlab. Repeat to write several; "
+        help=f"Output format: {reporters.help_text()}. Repeat to write several; "
              "FORMAT=PATH writes to a file.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     var_file: Annotated[list[Path] | None, typer.Option(
@@ -221,7 +221,7 @@ _REGION = typer.Option("--region", help="AWS region (IAM is global; used for sig
 @app.command()
 def audit(
     output_format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", metavar="FORMAT[=PATH]", help="text, json, sarif, junit, github; repeat.")] = None,
+        "--format", "-f", metavar="FORMAT[=PATH]", help=f"{', '.join(reporters.names())}; repeat.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     profile: Annotated[str | None, _PROFILE] = None,
     region: Annotated[str | None, _REGION] = None,

@@ -19,9 +19,10 @@ from iacguard.checks.iam_keys import (
     count_users,
     describe_keys,
     fmt_max,
+    key_finding,
     user_label,
 )
-from iacguard.model import Finding, KeyReport, Scenario, Unit
+from iacguard.model import Finding, Scenario, Unit
 from iacguard.suppressions import decide
 
 RULE_ID = "AWS130IAM13"
@@ -44,25 +45,9 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
             elif decision.problems:
                 message += ". " + "; ".join(decision.problems)
         active = [k for k in user.keys if k.status != "Inactive"] or list(user.keys)
-        findings.append(
-            Finding(
-                rule_id=RULE_ID,
-                verdict=user.verdict,
-                unit=unit.name,
-                user=user.user.name,
-                user_ref=user.user.ref,
-                active_min=user.low,
-                active_max=None if user.high == float("inf") else int(user.high),
-                message=message,
-                location=active[0].location,
-                keys=tuple(
-                    KeyReport(k.address, k.location.file, k.location.line, k.status, k.reason, k.instances)
-                    for k in user.keys
-                ),
-                suppressed=suppressed,
-                suppression=suppression,
-            )
-        )
+        # The counted keys are what a baseline entry rests on: a new active key for a known user is new.
+        findings.append(key_finding(RULE_ID, unit, user, message, active[0].location, "active_keys",
+                                    [k for k in user.keys if k.status != "Inactive"], suppressed, suppression))
     return findings
 
 

@@ -12,8 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from iacguard.checks.iam_keys import EVERY, KEY_READS, UserCount, count_users, describe_keys, fmt_max, user_label
-from iacguard.model import Finding, KeyReport, Unit
+from iacguard.checks.iam_keys import (
+    EVERY,
+    KEY_READS,
+    UserCount,
+    count_users,
+    describe_keys,
+    fmt_max,
+    key_finding,
+    user_label,
+)
+from iacguard.model import Finding, Unit
 from iacguard.suppressions import decide
 
 RULE_ID = "AWSIAMQUOTA1"
@@ -36,21 +45,9 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
                 suppressed, suppression = True, decision.honoured.reason
             elif decision.problems:
                 message += ". " + "; ".join(decision.problems)
-        findings.append(Finding(
-            rule_id=RULE_ID,
-            verdict=user.verdict,
-            unit=unit.name,
-            user=user.user.name,
-            user_ref=user.user.ref,
-            active_min=user.low,  # keys in all, whatever their status
-            active_max=None if user.high == float("inf") else int(user.high),
-            message=message,
-            location=user.keys[0].location,
-            keys=tuple(KeyReport(k.address, k.location.file, k.location.line, k.status, k.reason, k.instances)
-                       for k in user.keys),
-            suppressed=suppressed,
-            suppression=suppression,
-        ))
+        # Every key counts: a baseline entry rests on all of them.
+        findings.append(key_finding(RULE_ID, unit, user, message, user.keys[0].location, "access_keys", user.keys,
+                                    suppressed, suppression))
     return findings
 
 

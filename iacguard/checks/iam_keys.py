@@ -16,10 +16,12 @@ from typing import Literal, NamedTuple
 
 from iacguard.model import (
     MAX_SHOWN,
+    Finding,
     InstanceRange,
     Location,
     PerInstance,
     Reference,
+    Related,
     Resource,
     Scenario,
     Status,
@@ -360,6 +362,36 @@ def count_users(unit: Unit, counted: Counted, limit: int) -> list[UserCount]:
         group = [(s, t) for s, t in tallies if verdict != "fail" or s.deployment == failing]
         out.append(UserCount(user, verdict, low, high, shown, group, others, failing or ""))
     return out
+
+
+def key_finding(rule_id: str, unit: Unit, count: UserCount, message: str, location: Location, counted: str,
+                evidence: Iterable[AccessKey], suppressed: bool, suppression: str | None) -> Finding:
+    """A finding on one user: its facts are the user, the range of counted keys (under `counted`, e.g.
+    "active_keys") and every key; `evidence` the keys a baseline entry rests on."""
+    user = count.user
+    keys = count.keys
+    return Finding(
+        rule_id=rule_id,
+        verdict=count.verdict,
+        unit=unit.name,
+        subject=(user.ref or "unknown user") if user.name is None
+        else user.name if not user.ref or user.ref == user.name else f"{user.name} ({user.ref})",
+        message=message,
+        location=location,
+        related=tuple(Related(k.location, f"{k.address} {k.status} ({k.reason})" if k.reason
+                              else f"{k.address} {k.status}") for k in keys),
+        facts={
+            "user": user.name,
+            "user_ref": user.ref,
+            counted: {"min": count.low, "max": None if count.high == float("inf") else int(count.high)},
+            "keys": [{"address": k.address, "file": k.location.file, "line": k.location.line,
+                      "status": k.status, "reason": k.reason} for k in keys],
+        },
+        subject_key=user.key,
+        evidence=tuple(k.address for k in evidence),
+        suppressed=suppressed,
+        suppression=suppression,
+    )
 
 
 def keys_of(scenario: Scenario, kind: str) -> list[AccessKey]:

@@ -24,7 +24,7 @@ def _key(name: str, line: int, count: InstanceRange = ONE, **attributes: Any) ->
 
 def _check(*scenarios: Scenario) -> dict[str, Finding]:
     unit = Unit("u", "terraform", ("main.tf",), scenarios)
-    return {f.user or f.user_ref or "?": f for f in check_unit(unit)}
+    return {f.facts["user"] or f.facts["user_ref"] or "?": f for f in check_unit(unit)}
 
 
 def test_inactive_keys_count_and_a_third_key_fails() -> None:
@@ -32,9 +32,9 @@ def test_inactive_keys_count_and_a_third_key_fails() -> None:
                                  _key("b", 5, user="ANN", status="Inactive"),
                                  _key("c", 9, user="ann"))))
     ann = found["ann"]
-    assert ann.verdict == "fail" and (ann.active_min, ann.active_max) == (3, 3)
+    assert ann.verdict == "fail" and tuple(ann.facts["access_keys"].values()) == (3, 3)
     assert "AWS allows at most 2 per user" in ann.message and "refused" in ann.message
-    assert [k.status for k in ann.keys] == ["Inactive", "Inactive", "Active"]
+    assert [k["status"] for k in ann.facts["keys"]] == ["Inactive", "Inactive", "Active"]
 
 
 def test_two_keys_are_within_the_quota_and_not_reported() -> None:
@@ -45,7 +45,7 @@ def test_an_unknown_count_that_allows_a_third_key_warns() -> None:
     found = _check(Scenario("", (_key("a", 1, user="cy"),
                                  _key("b", 5, InstanceRange(0, None), user="cy", status=Unknown("var.s")))))
     cy = found["cy"]
-    assert cy.verdict == "warn" and cy.active_max is None
+    assert cy.verdict == "warn" and cy.facts["access_keys"]["max"] is None
     assert "may get unbounded access keys, depending on values not known before apply" in cy.message
 
 
