@@ -63,7 +63,6 @@ class AccessKey(NamedTuple):
     instances: InstanceRange
     location: Location
     reason: str  # why it counts (or why it is unknown), for people
-    user_location: Location | None = None  # where the user resource is declared
     suppressions: tuple[Suppression, ...] = ()
     # The user is a deployment input with no value in this scenario (`user = var.u`): it may name any
     # user of the unit, so it counts as a possible key of each (the input's name, for messages).
@@ -99,7 +98,7 @@ def key_of(resource: Resource, kind: str) -> AccessKey:
     one user per instance) and its status (not set or null is Active, anything else is unknown)."""
     words = _WORDING.get(kind, _TERRAFORM)
     status, status_text = _status(resource, words, kind)
-    user, user_location, user_open = _user(resource, words, kind)
+    user, user_open = _user(resource, words, kind)
     head, instances = resource.reason, resource.instances
     if isinstance(resource.attributes.get(words.user), PerInstance):
         # Instance i of the key goes to user i: each user gets one key from it, however many there are.
@@ -110,7 +109,7 @@ def key_of(resource: Resource, kind: str) -> AccessKey:
         context = context[:4]  # the first inputs it depends on; the message stays readable
     text = words.separator.join(part for part in (head, status_text, *context) if part)
     reason = "; ".join(part for part in (text, *resource.outer) if part)
-    return AccessKey(resource.address, user, status, instances, resource.location, reason, user_location,
+    return AccessKey(resource.address, user, status, instances, resource.location, reason,
                      resource.suppressions, user_open, resource.possible)
 
 
@@ -158,27 +157,27 @@ def _meaning(value: object, kind: str) -> Status:
     return "Unknown"
 
 
-def _user(resource: Resource, words: _Wording, kind: str) -> tuple[UserId, Location | None, str | None]:
-    """(user, where the user is declared, the input it is when that has no value)."""
+def _user(resource: Resource, words: _Wording, kind: str) -> tuple[UserId, str | None]:
+    """(user, the input it is when that has no value)."""
     if words.user not in resource.attributes:
         missing = f"{resource.address} (no UserName)" if kind == "cloudformation" else "(user not set)"
-        return UserId(None, missing), None, None
+        return UserId(None, missing), None
     value = resource.attributes[words.user]
     # Unresolved values are told apart by how they are written (a CloudFormation value by where it is).
     written = f"{resource.address}/Properties/{words.user}" if kind == "cloudformation" else (
         resource.written.get(words.user) or f"{resource.address}.{words.user}")
     if isinstance(value, Reference):
         ref = value.address if kind == "cloudformation" else _user_resource(value.address)
-        return UserId(value.name, ref), value.declared, None
+        return UserId(value.name, ref), None
     if isinstance(value, PerInstance):
-        return UserId(None, value.address), None, None
+        return UserId(None, value.address), None
     if isinstance(value, str):
         match = None if kind == "cloudformation" else _ARN_USER.match(value)
-        return UserId(match.group(1) if match else value, None), None, None
+        return UserId(match.group(1) if match else value, None), None
     if isinstance(value, Unknown):
         ref = value.written or written
-        return UserId(None, ref if kind == "cloudformation" else _user_resource(ref)), None, value.input
-    return UserId(None, written if kind == "cloudformation" else _user_resource(written)), None, None
+        return UserId(None, ref if kind == "cloudformation" else _user_resource(ref)), value.input
+    return UserId(None, written if kind == "cloudformation" else _user_resource(written)), None
 
 
 class Counted(NamedTuple):
