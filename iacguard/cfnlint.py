@@ -109,9 +109,9 @@ def _matches(cfn: Any) -> Iterator[tuple[str, str, RuleMatch]]:
     for finding in checks.run_all(checks.table().values(), unit):
         if finding.verdict == "pass" or finding.suppressed:  # iacguard's suppressions hold here too
             continue
-        for key in finding.facts["keys"]:
-            if key["status"] == "Inactive":
-                continue
+        for key in finding.facts.get("keys", ()):
+            if key["address"] not in finding.evidence:
+                continue  # a key the verdict does not rest on (an Inactive key, for AWS130IAM13)
             logical_id = key["address"].removeprefix("Resources/")
             message = finding.message
             if isinstance(resources.get(logical_id), dict):
