@@ -36,14 +36,18 @@ def scan(
     exclude: Iterable[str] = (),
     gitignore: bool = True,
     cache: bool = False,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
 ) -> ScanResult:
     """Scan files and directories as `iacguard scan` does, and return the result.
 
     `vars` are Terraform variables (NAME -> value as written on the command line, e.g. "false"),
     `parameters` CloudFormation parameters, `limits` the bounds of the README's Limits table
     (NAME -> N), `exclude` globs as `--exclude`, `gitignore=False` as `--no-gitignore`,
-    `suppressions=False` as `--no-suppressions`.  Raises ValueError on a value that cannot be used.
+    `suppressions=False` as `--no-suppressions`, `select` / `ignore` rule ids as `--select` / `--ignore`.
+    Raises ValueError on a value that cannot be used.
     """
+    from iacguard import checks
     from iacguard.options import ScanOptions, limits_from
     from iacguard.scan import scan as run_scan
 
@@ -59,7 +63,10 @@ def scan(
         use_cache=cache,
         exclude=tuple(_absolute_globs(exclude, Path.cwd())),
         gitignore=gitignore,
+        select=tuple(checks.split_ids(select)),
+        ignore=tuple(checks.split_ids(ignore)),
     )
+    checks.chosen(options.select, options.ignore)  # an unknown rule id: ValueError before anything is read
     return run_scan(targets or [Path(".")], options)
 
 

@@ -86,7 +86,8 @@ def code_digest() -> str:
 # --- entries: JSON that only rebuilds the model's own types ----------------------------
 
 _TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    model.Unit, model.Scenario, model.AccessKey, model.UserId, model.KeyCount, model.Location,
+    model.Unit, model.Scenario, model.Resource, model.InstanceRange, model.Unknown, model.Reference,
+    model.PerInstance, model.Location,
     model.Suppression, model.Note, model.ScanError)}
 
 
@@ -99,6 +100,10 @@ def _encode(value: Any) -> Any:
                 raise TypeError(f"{name} is not a model type")
             return {"t": name, "v": items}
         return items
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):  # a resource's attributes, and the values they hold
+        return {"d": [[_encode(k), _encode(v)] for k, v in value.items()]}
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise TypeError(f"{type(value).__name__} is not a model value")
@@ -107,6 +112,8 @@ def _encode(value: Any) -> Any:
 def _decode(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_decode(v) for v in value)
+    if isinstance(value, dict) and "d" in value:
+        return {_decode(k): _decode(v) for k, v in value["d"]}
     if isinstance(value, dict):
         cls = _TYPES[value["t"]]  # KeyError: not a model type, a miss
         fields = value["v"]
@@ -185,10 +192,10 @@ class ResultCache:
     def key(*parts: Any) -> str:
         import hashlib
 
-        from iacguard.model import AccessKey, Scenario, Unit
+        from iacguard.model import Resource, Scenario, Unit
 
         # The model's shape is part of the key: a unit cached before a field was added must not come back.
-        shape = (Unit._fields, Scenario._fields, AccessKey._fields)
+        shape = (Unit._fields, Scenario._fields, Resource._fields)
         text = "\0".join(repr(p) for p in (__version__, code_digest(), shape, os.getcwd(), *parts))
         return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()
 

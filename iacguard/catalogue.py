@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
+import types
 import typing
 from collections.abc import Iterable
 from importlib.resources.abc import Traversable
@@ -26,6 +27,8 @@ Language = Literal["terraform", "cloudformation", "bash", "json", "yaml"]
 
 SEVERITIES: tuple[str, ...] = typing.get_args(Severity)
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*$")
+# A control no benchmark lists (a service quota) maps to no framework: `frameworks: []`.
+_MAY_BE_EMPTY = frozenset({"frameworks"})
 
 
 class FrameworkRef(NamedTuple):
@@ -75,6 +78,13 @@ class Reference(NamedTuple):
     url: str
 
 
+class CfnLintIds(NamedTuple):
+    """The control's rule ids inside cfn-lint (iacguard.cfnlint): E9xxx for a fail, W9xxx for a warn."""
+
+    error: str
+    warning: str
+
+
 class Rule(NamedTuple):
     id: str
     title: str
@@ -89,6 +99,7 @@ class Rule(NamedTuple):
     remediation: Remediation
     suppressions: Section
     references: tuple[Reference, ...]
+    cfn_lint: CfnLintIds | None = None  # controls that read CloudFormation have cfn-lint rules
 
 
 class CatalogueError(Exception):
@@ -154,7 +165,7 @@ def _convert(hint: Any, node: yaml.Node, path: str, file: str) -> Any:
         (item_hint, _ellipsis) = typing.get_args(hint)
         if not isinstance(node, yaml.SequenceNode):
             raise CatalogueError(file, _line(node), f"{path}: expected a list, found a {_kind(node)}")
-        if not node.value:
+        if not node.value and path not in _MAY_BE_EMPTY:
             raise CatalogueError(file, _line(node), f"{path}: must not be empty")
         return tuple(
             _convert(item_hint, item, f"{path}[{i}]", file) for i, item in enumerate(node.value)
@@ -179,15 +190,24 @@ def _record(cls: Any, node: yaml.Node, path: str, file: str) -> Any:
         if key in given:
             raise CatalogueError(file, _line(key_node), f"{sub}: given twice")
         given[key] = value_node
-    missing = [name for name in hints if name not in given]
+    missing = [name for name in hints if name not in given and name not in cls._field_defaults]
     if missing:
         names = ", ".join(f"{path}.{name}" if path else name for name in missing)
         raise CatalogueError(file, _line(node), f"missing required field(s): {names}")
     values = {
-        name: _convert(hint, given[name], f"{path}.{name}" if path else name, file)
-        for name, hint in hints.items()
+        name: _convert(_required(hint), given[name], f"{path}.{name}" if path else name, file)
+        for name, hint in hints.items() if name in given
     }
     return cls(**values)
+
+
+def _required(hint: Any) -> Any:
+    """`X | None` (an optional field, absent when None) read as X when it is given."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1 else hint
+
+
+_CFN_LINT_ID = re.compile(r"^[EW]9[1-9]\d\d$")
 
 
 def _check_rule(rule: Rule, stem: str, file: str) -> None:
@@ -198,6 +218,11 @@ def _check_rule(rule: Rule, stem: str, file: str) -> None:
     for ref in rule.references:
         if not ref.url.startswith("https://"):
             raise CatalogueError(file, None, f"reference {ref.url!r} is not an https URL")
+    if rule.cfn_lint is not None:
+        for letter, given in (("E", rule.cfn_lint.error), ("W", rule.cfn_lint.warning)):
+            # cfn-lint leaves E9xxx/W9xxx to third parties; custom-rules files take 9001 upwards
+            if not _CFN_LINT_ID.match(given) or not given.startswith(letter):
+                raise CatalogueError(file, None, f"cfn_lint id {given!r} must be {letter}9101 to {letter}9999")
     kinds = {example.kind for example in rule.examples}
     if kinds != {"bad", "good"}:
         raise CatalogueError(file, None, "examples need at least one 'bad' and one 'good' example")

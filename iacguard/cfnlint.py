@@ -1,4 +1,7 @@
-"""iacguard's check inside cfn-lint: rule E9101, "more than one active access key per IAM user".
+"""iacguard's checks inside cfn-lint: per control, an E9xxx rule (its fails) and a W9xxx rule (its warns).
+
+The ids come from each control's catalogue entry (``cfn_lint:`` in rules/<ID>.yaml; AWS130IAM13 is
+E9101 / W9101), the rules from the table of checks (iacguard.checks).
 
 Use it with::
 
@@ -27,61 +30,60 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-RULE_ID = "E9101"
-WARNING_RULE_ID = "W9101"
+from iacguard import checks
+from iacguard.catalogue import load_rules
 
 
-class AccessKeysPerUser(CloudFormationLintRule):
-    """At most one active AWS::IAM::AccessKey per IAM user (iacguard AWS130IAM13): the users that fail."""
-
-    id = RULE_ID
-    shortdesc = "At most one active access key per IAM user"
-    description = (
-        "CIS AWS Foundations 1.13 (iacguard AWS130IAM13): an IAM user must not get more than one "
-        "active AWS::IAM::AccessKey in the scenario given by the parameters (W9101 reports a user "
-        "that may get two in some feasible combination of the template's conditions)."
-    )
-    source_url = "https://www.cisecurity.org/benchmark/amazon_web_services"
-    tags: ClassVar[list[str]] = ["resources", "iam", "accesskey", "iacguard"]
-
-    def match(self, cfn: Any) -> list[RuleMatch]:
-        return [m for verdict, m in _cached_matches(cfn) if verdict == "fail"]
-
-
-class AccessKeysPerUserMaybe(CloudFormationLintRule):
-    """The warning beside E9101: only something unknown (a parameter, a condition) allows a second key."""
-
-    id = WARNING_RULE_ID
-    shortdesc = "At most one active access key per IAM user (depends on values not known)"
-    description = (
-        "CIS AWS Foundations 1.13 (iacguard AWS130IAM13): an IAM user may get more than one active "
-        "AWS::IAM::AccessKey, depending on parameters or conditions not known before deployment."
-    )
-    source_url = AccessKeysPerUser.source_url
-    tags: ClassVar[list[str]] = AccessKeysPerUser.tags
-
-    def match(self, cfn: Any) -> list[RuleMatch]:
-        return [m for verdict, m in _cached_matches(cfn) if verdict == "warn"]
+def _rule_classes() -> dict[str, type[CloudFormationLintRule]]:
+    """Two cfn-lint rules per control that reads CloudFormation and has cfn-lint ids in its catalogue
+    entry: its fails (E9xxx) and its warns (W9xxx).  cfn-lint finds rule classes among this module's
+    names, so they are bound here by name (``E9101``...)."""
+    catalogue = load_rules()
+    classes: dict[str, type[CloudFormationLintRule]] = {}
+    for check in checks.table().values():
+        rule = catalogue.get(check.rule_id)
+        if rule is None or rule.cfn_lint is None or not checks.cloudformation_types([check]):
+            continue
+        source = rule.references[0].url
+        for verdict, rule_id in (("fail", rule.cfn_lint.error), ("warn", rule.cfn_lint.warning)):
+            maybe = "" if verdict == "fail" else " (depends on values not known before deployment)"
+            classes[rule_id] = type(rule_id, (CloudFormationLintRule,), {
+                "__doc__": f"iacguard {rule.id}: {rule.title}{maybe}.",
+                "__module__": __name__,
+                "id": rule_id,
+                "shortdesc": f"{rule.title}{maybe}",
+                "description": f"iacguard {rule.id}: {rule.what_it_does}",
+                "source_url": source,
+                "tags": ["resources", "iacguard", rule.id.lower()],
+                "iacguard_rule": rule.id,
+                "iacguard_verdict": verdict,
+                "match": _match,
+            })
+    return classes
 
 
-_last: tuple[Any, list[tuple[str, RuleMatch]]] | None = None  # both rules see the same template in turn
+def _match(self: Any, cfn: Any) -> list[RuleMatch]:
+    return [m for rule_id, verdict, m in _cached_matches(cfn)
+            if rule_id == self.iacguard_rule and verdict == self.iacguard_verdict]
 
 
-def _cached_matches(cfn: Any) -> list[tuple[str, RuleMatch]]:
+_last: tuple[Any, list[tuple[str, str, RuleMatch]]] | None = None  # every rule sees the same template in turn
+
+
+def _cached_matches(cfn: Any) -> list[tuple[str, str, RuleMatch]]:
     global _last
     if _last is None or _last[0] is not cfn:
         _last = (cfn, list(_matches(cfn)))
     return _last[1]
 
 
-def _matches(cfn: Any) -> Iterator[tuple[str, RuleMatch]]:
-    # Imported here: cfn-lint imports this module to find the rule class.
-    from iacguard.checks.aws130iam13 import check_unit
-    from iacguard.loaders.cfn_unit import KEY_TYPE, unit_from_template
+def _matches(cfn: Any) -> Iterator[tuple[str, str, RuleMatch]]:
+    # Imported here: cfn-lint imports this module to find the rule classes.
+    from iacguard.loaders.cfn_unit import unit_from_template
     from iacguard.loaders.cloudformation import unit_from_text
     from iacguard.model import ScanError
     from iacguard.options import ScanOptions
@@ -89,7 +91,8 @@ def _matches(cfn: Any) -> Iterator[tuple[str, RuleMatch]]:
     resources = cfn.template.get("Resources") if isinstance(cfn.template, dict) else None
     if not isinstance(resources, dict):
         return
-    if not any(isinstance(r, dict) and r.get("Type") == KEY_TYPE for r in resources.values()):
+    types = set(checks.cloudformation_types())
+    if not any(isinstance(r, dict) and r.get("Type") in types for r in resources.values()):
         return
     overrides = _parameters(cfn)
     display = cfn.filename or "-"
@@ -103,20 +106,21 @@ def _matches(cfn: Any) -> Iterator[tuple[str, RuleMatch]]:
     if unit is None:
         unit = unit_from_template(cfn, display, overrides)
 
-    for finding in check_unit(unit):
+    for finding in checks.run_all(checks.table().values(), unit):
         if finding.verdict == "pass" or finding.suppressed:  # iacguard's suppressions hold here too
             continue
-        for key in finding.facts["keys"]:
-            if key["status"] == "Inactive":
-                continue
+        for key in finding.facts.get("keys", ()):
+            if key["address"] not in finding.evidence:
+                continue  # a key the verdict does not rest on (an Inactive key, for AWS130IAM13)
             logical_id = key["address"].removeprefix("Resources/")
             message = finding.message
             if isinstance(resources.get(logical_id), dict):
                 # the key's own line, where `iacguard scan` points too
-                yield finding.verdict, RuleMatch(["Resources", logical_id], message)
+                yield finding.rule_id, finding.verdict, RuleMatch(["Resources", logical_id], message)
             else:  # a key made by a loop we kept unknown: point at the loop by line
                 line = (key["line"] or 1) - 1
-                yield finding.verdict, RuleMatch(["Resources", logical_id], message, location=(line, 0, line, 0))
+                yield finding.rule_id, finding.verdict, RuleMatch(["Resources", logical_id], message,
+                                                                  location=(line, 0, line, 0))
 
 
 def _parameters(cfn: Any) -> Mapping[str, str]:
@@ -128,3 +132,6 @@ def _parameters(cfn: Any) -> Mapping[str, str]:
     for name, value in sets[0].parameters.items():
         values[str(name)] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
     return values
+
+
+globals().update(_rule_classes())

@@ -102,6 +102,10 @@ def scan(
     pin_defaults: Annotated[bool | None, typer.Option(
         "--pin-defaults", help="Deployments use exactly the defaults of variables and parameters: "
                                "other admissible values are not tried (no warn from them).")] = None,
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", metavar="RULE[,RULE]", help="Run only these controls (rule ids); repeatable.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", metavar="RULE[,RULE]", help="Do not run these controls (rule ids); repeatable.")] = None,
 ) -> None:
     """Check IAM users for more than one active access key.
 
@@ -129,7 +133,7 @@ def scan(
                           no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit,
                           account=_account_options(profile, region, stack_name) if account else None,
                           config=config, exclude=exclude, no_gitignore=no_gitignore, exit_zero=exit_zero,
-                          pin_defaults=pin_defaults)
+                          pin_defaults=pin_defaults, select=select, ignore=ignore)
     if not account and (stack_name or profile or region):
         raise typer.BadParameter("--stack-name, --profile and --region go with --account", param_hint="--account")
     try:

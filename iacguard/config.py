@@ -43,6 +43,8 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "exclude": (list, "globs of paths not to scan"),
     "no_gitignore": (bool, "scan what .gitignore leaves out too"),
     "pin_defaults": (bool, "deployments use exactly the defaults of inputs (no other admissible value is tried)"),
+    "select": (list, "rule ids of the controls to run (default: all)"),
+    "ignore": (list, "rule ids of the controls not to run"),
 }
 _TABLES = ("vars", "parameters", "limits")
 

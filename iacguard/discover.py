@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from iacguard import checks
 from iacguard.model import ScanError
 
 SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".venv", "venv", "__pycache__", ".tox",
              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"}
 DATA_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tfstate")
-KEY_MARKERS = ("aws_iam_access_key",)
+# The Terraform resource types the checks read (iacguard.checks): a file naming none holds nothing to check.
+KEY_MARKERS = checks.terraform_types()
 # Terraform's configuration files, and OpenTofu's (a .tofu file replaces the .tf file of its name).
 TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 

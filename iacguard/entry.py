@@ -21,7 +21,8 @@ _FLAGS = {"--no-cache": "no_cache", "--quiet": "quiet", "-q": "quiet", "--no-col
           "--strict": "strict", "--no-suppressions": "no_suppressions", "--no-gitignore": "no_gitignore",
           "--exit-zero": "exit_zero", "--pin-defaults": "pin_defaults"}
 _VALUED = {"--format": "output_format", "-f": "output_format", "--output": "output", "-o": "output",
-           "--exclude": "exclude", "--config": "config"}
+           "--exclude": "exclude", "--config": "config", "--select": "select", "--ignore": "ignore"}
+_REPEATED = ("exclude", "select", "ignore")  # lists, in the order given
 
 
 def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
@@ -30,7 +31,7 @@ def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
         return None
     fields: dict[str, object] = {}
     formats: list[str] = []
-    excludes: list[str] = []
+    repeated: dict[str, list[str]] = {name: [] for name in _REPEATED}
     paths: list[Path] = []
     args = iter(argv[1:])
     for arg in args:
@@ -56,14 +57,14 @@ def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
         field = _VALUED[name]
         if field == "output_format":
             formats.append(value)
-        elif field == "exclude":
-            excludes.append(value)
+        elif field in repeated:
+            repeated[field].append(value)
         elif field in fields:
             return None  # Click keeps the last; let it
         else:
             fields[field] = Path(value)
     fields["output_format"] = formats or None
-    fields["exclude"] = excludes or None
+    fields.update((name, values or None) for name, values in repeated.items())
     fields["paths"] = paths or None
     return fields
 

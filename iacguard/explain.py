@@ -73,7 +73,7 @@ def frameworks_label(frameworks: Iterable[FrameworkRef]) -> str:
         grouped.setdefault((ref.framework, ref.control), []).append("v" + ref.version)
     return "; ".join(
         f"{framework} {control} ({', '.join(versions)})" for (framework, control), versions in grouped.items()
-    )
+    ) or "none (not a benchmark control)"
 
 
 def _section(blocks: list[_Block], heading: str, section: Section) -> None:

@@ -1,12 +1,12 @@
 """The IaC-neutral model every loader produces and every check reads.
 
-A *unit* is what users are counted in (a Terraform root module, a plan file, a
+A *unit* is what a check judges on its own (a Terraform root module, a plan file, a
 CloudFormation template).  A unit holds one or more *scenarios*: one per
 assignment of the inputs we enumerated (booleans or condition outcomes whose
-value is not given).  A scenario lists the access-key *groups* that would exist
-under it; a group is one key resource instance, or several identical instances
+value is not given).  A scenario lists the *resources* (of the types the enabled checks read)
+that would exist under it: one resource instance, or several identical instances
 that were not materialised (``count = 1000``), or an instance whose count is
-unknown.
+unknown, each with its attributes evaluated.  Loaders describe; checks judge.
 """
 
 from __future__ import annotations
@@ -22,34 +22,15 @@ class Location(NamedTuple):
     line: int | None = None
 
 
-class UserId(NamedTuple):
-    """Who a key belongs to.
-
-    ``name`` is the IAM user name when it is known.  ``ref`` is where it came
-    from: the user resource's address (``aws_iam_user.alice``), or, when the
-    name cannot be resolved, the unresolved expression itself.
-    """
-
-    name: str | None
-    ref: str | None = None
-
-    @property
-    def key(self) -> str:
-        """Grouping key: IAM user names are unique case-insensitively."""
-        if self.name is not None:
-            return "name:" + self.name.lower()
-        return "ref:" + (self.ref or "?")
-
-
-class KeyCount(NamedTuple):
-    """How many instances a key group stands for: ``max`` None means unbounded."""
+class InstanceRange(NamedTuple):
+    """How many instances a resource stands for: ``max`` None means unbounded."""
 
     min: int
     max: int | None
 
     @staticmethod
-    def exactly(n: int) -> KeyCount:
-        return KeyCount(n, n)
+    def exactly(n: int) -> InstanceRange:
+        return InstanceRange(n, n)
 
 
 class Suppression(NamedTuple):
@@ -60,23 +41,63 @@ class Suppression(NamedTuple):
     problem: str | None = None  # why it cannot be honoured as written (an unknown field, no rule)
 
 
-class AccessKey(NamedTuple):
+class Unknown(NamedTuple):
+    """An attribute value the loader could not evaluate, with why."""
+
+    reason: str
+    # The value is a root deployment input that has no value in this scenario (`var.u`, a parameter
+    # without a default): it may be anything, named here for messages.
+    input: str | None = None
+    # What the value is written as (`var.username`, `Resources/K/Properties/UserName`): values written
+    # alike are alike, whatever they turn out to be.
+    written: str | None = None
+
+
+class Reference(NamedTuple):
+    """An attribute that refers to another resource (`aws_iam_user.alice.name`, `!Ref DeployUser`)."""
+
+    address: str  # the referenced resource's address or logical id
+    name: str | None  # the name it is known by, when it is known before apply
+    declared: Location | None = None  # where the referenced resource is declared
+
+
+class PerInstance(NamedTuple):
+    """Instance i refers to instance i of another resource (`aws_iam_user.u[count.index].name`,
+    `for_each = aws_iam_user.u` with `each.value.name`): each instance refers to another one."""
+
+    address: str  # the referenced instances, symbolically: aws_iam_user.u[each.key]
+
+
+class Resource(NamedTuple):
+    """One resource block (or its instances) as a loader evaluated it, for the checks to judge."""
+
+    type: str  # as the format spells it after decoding: aws_iam_access_key, AWS::IAM::AccessKey
     address: str  # e.g. module.team["a"].aws_iam_access_key.ci[0], or Resources/CiKey
-    user: UserId
-    status: Status
-    instances: KeyCount
+    instances: InstanceRange
+    # The attributes the checks read (iacguard.checks READS), evaluated: plain values, Unknown, Reference or
+    # PerInstance; an attribute that is not set is absent (None is `null`, or CloudFormation's AWS::NoValue).
+    attributes: dict[str, Any]
     location: Location
-    reason: str  # why it counts (or why it is unknown), for people
-    user_location: Location | None = None  # where the user resource is declared
+    reason: str  # how the instance range came about, for people (`count = 2`)
     suppressions: tuple[Suppression, ...] = ()
-    # The user is a deployment input with no value in this scenario (`user = var.u`): it may name any
-    # user of the unit, so it counts as a possible key of each (the input's name, for messages).
-    user_open: str | None = None
+    # What else the evaluation depended on, for people, after what a check says of the attributes
+    # (`var.enable = true from its default`, `condition IsProd`).
+    context: tuple[str, ...] = ()
+    # Per attribute, the inputs its value came from (`var.status = "Inactive" from envs/prod.tfvars`).
+    provenance: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 (read only, like every model value)
+    # What an enclosing module adds (its instance count), last.
+    outer: tuple[str, ...] = ()
+    # How an attribute reads in a message when it is not a plain string literal (`status` ->
+    # `var.status = "Inactive"`); "" when `reason` already says how its value came about.
+    written: dict[str, str] = {}  # noqa: RUF012 (read only, like every model value)
+    # A module that is not analysed may create it for a value it was given under a name that does not
+    # say what it is: it counts only beside other resources that have the same value.
+    possible: bool = False
 
 
 class Scenario(NamedTuple):
     description: str  # "" for the single scenario of fully known input
-    keys: tuple[AccessKey, ...]
+    resources: tuple[Resource, ...]
     given: bool = True  # the scenario follows from the values as given (defaults, tfvars, flags)
     # A declared deployment (envs/prod.tfvars, a samconfig environment): "" for the inputs as given.
     # Each deployment is decided on its own: a fail under one is a fail that names it.
@@ -106,9 +127,6 @@ class Unit(NamedTuple):
     scenarios: tuple[Scenario, ...]
     notes: tuple[Note, ...] = ()
     errors: tuple[ScanError, ...] = ()
-    # Scenarios enumerated from inputs that have no value: the verdict may only
-    # fail when every scenario fails; otherwise it warns.
-    exhaustive_given: bool = True
 
 
 def plain(value: Any) -> Any:

@@ -69,3 +69,6 @@ class ScanOptions(NamedTuple):
     # --exclude / `exclude = [...]`: name globs, or absolute path globs (iacguard.ignore.anchored).
     exclude: tuple[str, ...] = ()
     gitignore: bool = True  # --no-gitignore: scan untracked files .gitignore names too
+    # --select / --ignore (config `select` / `ignore`): which controls run, by rule id; none selected is all.
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()

@@ -58,6 +58,8 @@ class ScanFlags(NamedTuple):
     no_gitignore: bool = False
     exit_zero: bool = False  # findings never fail; unreadable input still exits 2
     pin_defaults: bool | None = None
+    select: list[str] | None = None  # --select RULE[,RULE]: only these controls
+    ignore: list[str] | None = None  # --ignore RULE[,RULE]: not these
 
 
 class OutputSpec(NamedTuple):
@@ -145,6 +147,8 @@ def settings_of(flags: ScanFlags, found: Config) -> dict[str, Any]:
         "exclude": [*cfg.get("exclude", []), *(anchored(p, Path.cwd()) for p in flags.exclude or [])],
         "no_gitignore": bool(flags.no_gitignore or cfg.get("no_gitignore", False)),
         "exit_zero": flags.exit_zero,
+        "select": list(flags.select) if flags.select else cfg.get("select", []),
+        "ignore": list(flags.ignore) if flags.ignore else cfg.get("ignore", []),
     }
 
 
@@ -184,6 +188,14 @@ def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         for path in settings[name]:
             if not Path(path).is_file():
                 raise UsageError(f"{path}: no such file", hint)
+    from iacguard import checks
+
+    select, ignore = checks.split_ids(settings["select"]), checks.split_ids(settings["ignore"])
+    for ids, hint in ((select, "--select"), (ignore, "--ignore")):
+        try:
+            checks.chosen(ids)
+        except checks.UnknownCheckError as exc:
+            raise UsageError(str(exc), hint) from None
     known: set[str] | None = None
     if settings["baseline"]:
         from iacguard import baseline as baseline_file
@@ -204,6 +216,8 @@ def plan_scan(paths: list[Path], settings: dict[str, Any], output: Path | None,
         exclude=tuple(settings["exclude"]),
         gitignore=not settings["no_gitignore"],
         pin_defaults=settings["pin_defaults"],
+        select=tuple(select),
+        ignore=tuple(ignore),
     )
     return ScanPlan(paths, options, specs, settings, known, create_baseline)
 

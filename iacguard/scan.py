@@ -8,14 +8,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from iacguard import discover
+from iacguard import checks, discover
 from iacguard.cache import Inputs, ResultCache, default_directory, fingerprint
 from iacguard.loaders.cfn_text import may_name
 from iacguard.model import Finding, Note, ScanError, ScanResult, Unit, shorten
 from iacguard.options import ScanOptions
 
-# An access key, or a Fn::Transform that may add one at deployment (a note says it is not analysed).
-_CFN_MARKERS = ("AWS::IAM::AccessKey", "Fn::Transform", "!Transform")
+# A resource type a check reads, or a Fn::Transform that may add one at deployment (a note says it is
+# not analysed).  Every check's types, enabled or not: a prefilter may keep too much, never too little.
+_CFN_MARKERS = (*checks.cloudformation_types(), "Fn::Transform", "!Transform")
 _CFN_MARKER_BYTES = tuple(m.encode() for m in _CFN_MARKERS)
 
 
@@ -315,17 +316,17 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
     notes = [Note(display_path(left.path), left.why, display_path(left.path)) for left in found.skipped]
     notes += [Note(".", f"exclude {_shown_pattern(pattern)} left out {count} path(s)")
               for pattern, count in left_out.counts.items()]
+    enabled = checks.chosen(options.select, options.ignore)
+
+    def failed(unit: Unit) -> Callable[[checks.Check, Exception], None]:
+        return lambda _, exc: errors.append(_internal_error(unit.name, exc))
+
     for unit in units:
         errors.extend(e for e in unit.errors if e not in errors)
         notes.extend(unit.notes)
         if not unit.scenarios:
-            continue  # nothing to check (a directory without keys): the check is not even imported
-        from iacguard.checks.aws130iam13 import check_unit
-
-        try:
-            findings.extend(check_unit(unit, honour_suppressions=options.honour_suppressions))
-        except Exception as exc:
-            errors.append(_internal_error(unit.name, exc))
+            continue  # nothing to check (a directory without keys)
+        findings.extend(checks.run_all(enabled, unit, options.honour_suppressions, failed(unit)))
     files = sum(len(d.files) for d in tf_dirs) + len(data_files) + len(tfvars) + extra_files
     # Names from the input (labels, sources, paths) can be any length: messages stay readable.
     errors = [e._replace(message=shorten(e.message, MESSAGE_LIMIT)) for e in errors]

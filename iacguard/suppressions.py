@@ -30,8 +30,6 @@ from typing import Any, NamedTuple
 
 from iacguard.model import Location, Suppression, shorten
 
-RULE_IDS = ("AWS130IAM13",)  # the controls a suppression may name
-CFN_LINT_IDS = ("E9101", "W9101")  # the same control inside cfn-lint (iacguard.cfnlint)
 FIELDS = ("reason", "expires")
 COVERS = 2  # active keys a suppression covers: a rotation overlap (AWS allows two per user)
 
@@ -39,6 +37,21 @@ _COMMENT_RE = re.compile(r"(?:#|//|/\*)\s*iacguard:ignore\b(?P<rest>.*)")
 _RULE_RE = re.compile(r"\s*(?P<rule>[A-Za-z0-9_-]*)")
 _ARG_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_-]*)=(?:\"([^\"]*)\"|'([^']*)'|([^\s\"']+))")
 _COMMENT_START = ("#", "//", "/*", "*")
+
+
+def rule_ids() -> tuple[str, ...]:
+    """The controls a suppression may name: the catalogue's."""
+    from iacguard.catalogue import load_rules
+
+    return tuple(load_rules())
+
+
+def cfn_lint_ids() -> dict[str, str]:
+    """cfn-lint rule id (E9101, W9101, ...) -> the control it is inside cfn-lint (iacguard.cfnlint)."""
+    from iacguard.catalogue import load_rules
+
+    return {cfn_id: rule.id for rule in load_rules().values() if rule.cfn_lint is not None
+            for cfn_id in (rule.cfn_lint.error, rule.cfn_lint.warning)}
 
 
 def _block_comment_above(lines: list[str], first: int) -> int:
@@ -121,10 +134,15 @@ def _from_cfn_lint(metadata: dict[str, Any], file: str, line: int | None) -> lis
     checks = config.get("ignore_checks") if isinstance(config, dict) else None
     if isinstance(checks, str):
         checks = [checks]
-    named = [str(c) for c in checks or () if str(c).upper() in CFN_LINT_IDS] if isinstance(checks, list) else []
-    if not named:
+    if not isinstance(checks, list) or not checks:
         return []
-    return [Suppression(RULE_IDS[0], f"cfn-lint ignore_checks: {', '.join(named)}", None, Location(file, line))]
+    ids = cfn_lint_ids()
+    by_rule: dict[str, list[str]] = {}
+    for given in checks:
+        if str(given).upper() in ids:
+            by_rule.setdefault(ids[str(given).upper()], []).append(str(given))
+    return [Suppression(rule_id, f"cfn-lint ignore_checks: {', '.join(named)}", None, Location(file, line))
+            for rule_id, named in by_rule.items()]
 
 
 class Decision(NamedTuple):
@@ -143,9 +161,10 @@ def decide(suppressions: Iterable[Suppression], rule_id: str, today: dt.date | N
         if item.problem is not None:
             problems.append(f"the suppression at {where} {item.problem}, so it is not honoured")
             continue
-        if item.rule_id not in RULE_IDS:
+        known = rule_ids()
+        if item.rule_id not in known:
             problems.append(f"the suppression at {where} names rule {shorten(item.rule_id, 60)!r}, which iacguard "
-                            f"does not have (known: {', '.join(RULE_IDS)}), so it is not honoured")
+                            f"does not have (known: {', '.join(known)}), so it is not honoured")
             continue
         if item.rule_id != rule_id.upper():
             continue

@@ -62,7 +62,7 @@ def _active_cloudformation_keys(code: str) -> int:
 
 
 def test_shipped_catalogue_holds_the_control(rule: Rule) -> None:
-    assert set(load_rules()) == {"AWS130IAM13"}
+    assert set(load_rules()) == {"AWS130IAM13", "AWSIAMQUOTA1"}
     assert rule.severity in SEVERITIES
     assert rule.title
     cis = [f for f in rule.frameworks if f.framework.startswith("CIS Amazon Web Services Foundations")]
@@ -164,7 +164,7 @@ def test_get_rule_ignores_case_and_lists_known_ids_when_unknown() -> None:
     assert get_rule(" aws130iam13 ").id == "AWS130IAM13"
     with pytest.raises(KeyError) as info:
         get_rule("AWS999")
-    assert str(info.value) == "unknown rule 'AWS999'; known rules: AWS130IAM13"
+    assert str(info.value) == "unknown rule 'AWS999'; known rules: AWS130IAM13, AWSIAMQUOTA1"
 
 
 def test_rule_as_dict_is_plain_json(rule: Rule) -> None:
@@ -283,7 +283,7 @@ def test_wheel_ships_the_catalogue_and_reads_it(tmp_path: Path) -> None:
     )
     where, ids = result.stdout.splitlines()
     assert Path(where) == tmp_path / "site" / "iacguard" / "rules"
-    assert ids == "['AWS130IAM13']"
+    assert ids == "['AWS130IAM13', 'AWSIAMQUOTA1']"
 
 
 # --- the examples say what iacguard itself decides ----------------------------------------

@@ -80,6 +80,10 @@ SHAPES = [
     ["scan", "--exclude", "tf-unknown", "--exclude=tf-broken", "."],
     ["scan", ".", "--no-gitignore", "--config", "missing.toml"],
     ["scan", ".", "--exclude"],
+    # choosing controls, on both roads (an unknown id is Typer's usage error either way)
+    ["scan", "tf-defaults", "--select", "AWSIAMQUOTA1", "-f", "json"],
+    ["scan", ".", "--ignore=AWS130IAM13", "--ignore", "awsiamquota1"],
+    ["scan", ".", "--select", "AWS130IAM13,NOPE"],
 ]
 
 

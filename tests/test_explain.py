@@ -128,8 +128,8 @@ def test_rules_list_piped_is_one_plain_line_per_rule(rule: Rule) -> None:
     assert ESC not in text
     header, *rows = text.splitlines()
     assert header.split()[:3] == ["ID", "SEVERITY", "TITLE"] and header.rstrip().endswith("FRAMEWORKS")
-    (row,) = rows
-    assert row.startswith("AWS130IAM13  ")
+    assert [r.split()[0] for r in rows] == sorted(load_rules())  # one line per rule
+    (row,) = [r for r in rows if r.startswith("AWS130IAM13  ")]
     assert rule.severity in row and rule.title in row
     assert "CIS Amazon Web Services Foundations Benchmark 1.13 (v1.3.0" in row
 
@@ -176,7 +176,7 @@ def test_cli_rules_piped_lists_the_control() -> None:
     run = _cli("rules")
     assert run.returncode == 0, run.stderr
     assert ESC not in run.stdout
-    assert any(line.startswith("AWS130IAM13  medium") for line in run.stdout.splitlines())
+    assert any(line.split()[:2] == ["AWS130IAM13", "medium"] for line in run.stdout.splitlines())
 
 
 def test_terminal_never_wraps_code_lines(rule: Rule) -> None:

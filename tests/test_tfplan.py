@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from terraform_oracle import plan_json, terraform_available
 
 from iacguard.checks.aws130iam13 import check_unit
+from iacguard.checks.iam_keys import AccessKey, key_of
 from iacguard.loaders.tfplan import detect, load_plan
-from iacguard.model import AccessKey, Finding, Unit
+from iacguard.model import Finding, Unit
 from iacguard.options import ScanOptions
 from iacguard.scan import scan
 
@@ -34,7 +35,7 @@ def finding(unit: Unit, user: str) -> Finding:
 
 
 def keys(unit: Unit) -> dict[str, AccessKey]:
-    return {k.address: k for s in unit.scenarios for k in s.keys}
+    return {r.address: key_of(r, unit.kind) for s in unit.scenarios for r in s.resources}
 
 
 # --- recognising plans and states by content ---------------------------------------

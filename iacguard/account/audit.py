@@ -11,7 +11,8 @@ from typing import Any, Literal, NamedTuple
 from iacguard.account import keys as account_keys
 from iacguard.account import report
 from iacguard.account.keys import AccountKey
-from iacguard.model import Finding, Location, Note, Related, ScanResult, Unit, UserId
+from iacguard.checks.iam_keys import UserId
+from iacguard.model import Finding, Location, Note, Related, ScanResult, Unit
 
 RULE_ID = "AWS130IAM13"
 DETAIL_WORKERS = 4  # concurrent per-user reads; standard retries absorb IAM's throttling

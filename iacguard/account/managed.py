@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from iacguard.account.client import guarded
+from iacguard.checks.iam_keys import CLOUDFORMATION_KEY, TERRAFORM_KEY
 from iacguard.model import Location, Unit
 
-KEY_TYPE = "aws_iam_access_key"
+KEY_TYPE = TERRAFORM_KEY
 
 
 class ManagedKey(NamedTuple):
@@ -82,7 +83,7 @@ def stack_key_ids(session_client: Any, stack: str) -> dict[str, str]:
         out = {}
         for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack):
             for res in page.get("StackResourceSummaries", []):
-                if res.get("ResourceType") == "AWS::IAM::AccessKey" and _looks_like_key_id(
+                if res.get("ResourceType") == CLOUDFORMATION_KEY and _looks_like_key_id(
                         res.get("PhysicalResourceId")):
                     out[f"Resources/{res.get('LogicalResourceId')}"] = res["PhysicalResourceId"]
         return out
@@ -91,7 +92,7 @@ def stack_key_ids(session_client: Any, stack: str) -> dict[str, str]:
 
 
 def _locations(unit: Unit) -> dict[str, Location]:
-    return {k.address: k.location for s in unit.scenarios for k in s.keys}
+    return {r.address: r.location for s in unit.scenarios for r in s.resources}
 
 
 def managed_keys(unit: Unit, stacks: dict[str, str] | None) -> dict[str, ManagedKey] | None:

@@ -17,7 +17,8 @@ from iacguard.account.audit import account_id_of, user_location
 from iacguard.account.client import AccountOptions, connect
 from iacguard.account.keys import AccountKey
 from iacguard.account.managed import managed_keys, stack_key_ids
-from iacguard.model import AccessKey, Finding, KeyCount, Location, Note, ScanResult, Scenario, Unit, UserId
+from iacguard.checks.iam_keys import UserId, key_resource, keys_of
+from iacguard.model import Finding, InstanceRange, Location, Note, Resource, ScanResult, Scenario, Status, Unit
 
 _UNMATCHED = {
     "terraform": "HCL without a state or plan: iacguard cannot tell whether it is a key this code declares "
@@ -30,7 +31,7 @@ _UNMATCHED = {
 def code_users(unit: Unit) -> dict[str, UserId]:
     users: dict[str, UserId] = {}
     for scenario in unit.scenarios:
-        for key in scenario.keys:
+        for key in keys_of(scenario, unit.kind):
             if key.user.name is not None:
                 known = users.get(key.user.key)
                 if known is None or (known.ref is None and key.user.ref is not None):
@@ -38,40 +39,40 @@ def code_users(unit: Unit) -> dict[str, UserId]:
     return users
 
 
-def _account_key(key: AccountKey, user: UserId, where: str, why: str, instances: KeyCount,
-                 status: str | None = None) -> AccessKey:
-    return AccessKey(key.key_id, user, status or ("Active" if key.status == "Active" else "Inactive"),  # type: ignore[arg-type]
-                     instances, Location(where), f"{why}: {account_keys.describe(key)}")
+def _account_key(kind: str, key: AccountKey, user: UserId, where: str, why: str, instances: InstanceRange,
+                 status: Status | None = None) -> Resource:
+    return key_resource(kind, key.key_id, user, status or ("Active" if key.status == "Active" else "Inactive"),
+                        instances, Location(where), f"{why}: {account_keys.describe(key)}")
 
 
-def _exact(scenario: Scenario, live: dict[str, list[AccountKey]], users: dict[str, UserId], managed: set[str],
-           places: dict[str, str], label: str) -> Scenario:
+def _exact(kind: str, scenario: Scenario, live: dict[str, list[AccountKey]], users: dict[str, UserId],
+           managed: set[str], places: dict[str, str], label: str) -> Scenario:
     extra = [
-        _account_key(k, users[user_key], places[user_key], f"in the account, not managed by {label}",
-                     KeyCount.exactly(1))
+        _account_key(kind, k, users[user_key], places[user_key], f"in the account, not managed by {label}",
+                     InstanceRange.exactly(1))
         for user_key, found in live.items() for k in found if k.key_id not in managed]
-    return scenario._replace(keys=scenario.keys + tuple(extra))
+    return scenario._replace(resources=scenario.resources + tuple(extra))
 
 
-def _bounded(scenario: Scenario, live: dict[str, list[AccountKey]], users: dict[str, UserId],
+def _bounded(kind: str, scenario: Scenario, live: dict[str, list[AccountKey]], users: dict[str, UserId],
              places: dict[str, str], why: str) -> Scenario:
-    extra: list[AccessKey] = []
+    extra: list[Resource] = []
     for user_key, found in live.items():
         code_max = 0.0
-        for declared in scenario.keys:
+        for declared in keys_of(scenario, kind):
             if declared.user.key == user_key:
                 code_max += float("inf") if declared.instances.max is None else declared.instances.max
         active = [k for k in found if k.status == "Active"]
         certain = max(len(active) - code_max, 0)  # at most code_max of them can be the code's own keys
         for n, key in enumerate(active):
-            extra.append(_account_key(key, users[user_key], places[user_key], f"active in the account; {why}",
-                                      KeyCount(1 if n < certain else 0, 1)))
-    return scenario._replace(keys=scenario.keys + tuple(extra))
+            extra.append(_account_key(kind, key, users[user_key], places[user_key], f"active in the account; {why}",
+                                      InstanceRange(1 if n < certain else 0, 1)))
+    return scenario._replace(resources=scenario.resources + tuple(extra))
 
 
 def _point_at_code(finding: Finding, unit: Unit) -> Finding:
     """Annotations belong on the code: the first counted key that is not an account key."""
-    code = {k.address for s in unit.scenarios for k in s.keys}
+    code = {r.address for s in unit.scenarios for r in s.resources}
     for key in finding.facts["keys"]:
         if key["address"] in code and key["status"] != "Inactive":
             return finding._replace(location=Location(key["file"], key["line"]))
@@ -114,10 +115,10 @@ def merge(result: ScanResult, options: AccountOptions, *, honour_suppressions: b
         if managed is not None:
             label = {"cloudformation": f"{unit.name} (stack {', '.join(options.stack_names)})",
                      "terraform": f"{unit.name} (its terraform.tfstate)"}.get(unit.kind, unit.name)
-            scenarios = tuple(_exact(s, live, users, set(managed), places, label) for s in unit.scenarios)
+            scenarios = tuple(_exact(unit.kind, s, live, users, set(managed), places, label) for s in unit.scenarios)
         else:
             why = _UNMATCHED.get(unit.kind, "its keys cannot be matched by id")
-            scenarios = tuple(_bounded(s, live, users, places, why) for s in unit.scenarios)
+            scenarios = tuple(_bounded(unit.kind, s, live, users, places, why) for s in unit.scenarios)
             names = ", ".join(sorted(users[uk].name or "" for uk in live))
             notes.append(Note(unit.name, f"account keys of {names} cannot be matched to this code by id: {why}"))
         merged = unit._replace(scenarios=scenarios)

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from iacguard import checks
 from iacguard.loaders.cfn_values import (
     USER_TYPE,
     Resolver,
@@ -18,11 +19,18 @@ from iacguard.loaders.cfn_values import (
     condition_names_in,
     parameter_values,
 )
-from iacguard.model import AccessKey, KeyCount, Location, Note, Scenario, Status, Unit, UserId
+from iacguard.model import InstanceRange, Location, Note, Reference, Resource, Scenario, Unit, plain
+from iacguard.model import Unknown as ModelUnknown
 from iacguard.options import Limits
 from iacguard.suppressions import from_metadata
 
-KEY_TYPE = "AWS::IAM::AccessKey"
+Reads = Mapping[str, tuple[str, ...]]  # resource type -> the attributes the checks read (iacguard.checks)
+
+
+def reads_of(select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+    """The CloudFormation types (and attributes) the enabled checks read."""
+    enabled = checks.chosen(select, ignore)
+    return {t: a for t, a in checks.reads(enabled).items() if t in checks.cloudformation_types(enabled)}
 _SOLVER_MAX_FREE = 7  # cfn-lint's solver stops after 128 (2**7) attempts
 
 
@@ -53,10 +61,11 @@ def unit_from_template(
     *,
     pin_defaults: bool = False,
     deployments: Mapping[str, Mapping[str, str]] | None = None,
+    reads: Reads | None = None,
 ) -> Unit:
     """Build the Unit of one template; ``cfn`` is a cfnlint.template.Template after transform()."""
     return unit_from_dict(cfn.template, display, overrides, limits, loops, solver=lambda: cfn.conditions,
-                          pin_defaults=pin_defaults, deployments=deployments)
+                          pin_defaults=pin_defaults, deployments=deployments, reads=reads)
 
 
 def unit_from_dict(
@@ -69,11 +78,14 @@ def unit_from_dict(
     *,
     pin_defaults: bool = False,
     deployments: Mapping[str, Mapping[str, str]] | None = None,
+    reads: Reads | None = None,
 ) -> Unit:
     """`_unit_from_dict`, with a note for every Fn::Transform inside Resources (AWS::Include pulls in a
-    snippet from S3 at deployment, which may add access keys or change one: never read, never silence)."""
+    snippet from S3 at deployment, which may add access keys or change one: never read, never silence).
+    ``reads``: the types and attributes to evaluate (every check's by default)."""
     unit = _unit_from_dict(template, display, overrides, limits, loops, solver,
-                           pin_defaults=pin_defaults, deployments=deployments)
+                           pin_defaults=pin_defaults, deployments=deployments,
+                           reads=reads if reads is not None else reads_of())
     notes = transform_notes(template.get("Resources"), display)
     return unit._replace(notes=(*unit.notes, *notes)) if notes else unit
 
@@ -105,6 +117,7 @@ def _unit_from_dict(
     *,
     pin_defaults: bool = False,
     deployments: Mapping[str, Mapping[str, str]] | None = None,
+    reads: Reads,
 ) -> Unit:
     """Build the Unit of a decoded template (resource keys carrying ``start_mark``, as cfn-lint's do).
 
@@ -114,16 +127,17 @@ def _unit_from_dict(
     parameters only at their ``Default`` are tried with their other admissible values (a warn at most)
     unless ``pin_defaults``.
     """
-    unit = _unit_under(template, display, overrides, limits, loops, solver)
+    unit = _unit_under(template, display, overrides, limits, loops, solver, reads)
     scenarios = list(unit.scenarios)
     notes = list(unit.notes)
     for name, env in (deployments or {}).items():
-        deployed = _unit_under(template, display, {**env, **overrides}, limits, loops, solver)
+        deployed = _unit_under(template, display, {**env, **overrides}, limits, loops, solver, reads)
         scenarios += [s._replace(deployment=name) for s in deployed.scenarios]
         notes += [n for n in deployed.notes if n not in notes]
     if not pin_defaults:
-        for assignment, description in _alternative_values(template, overrides, limits or Limits(), notes, display):
-            other = _unit_under(template, display, {**overrides, **assignment}, limits, loops, solver)
+        for assignment, description in _alternative_values(template, overrides, limits or Limits(), notes, display,
+                                                           reads):
+            other = _unit_under(template, display, {**overrides, **assignment}, limits, loops, solver, reads)
             scenarios += [s._replace(description=f"{description}, {s.description}" if s.description else description,
                                      given=False, alternative=True) for s in other.scenarios]
     return unit._replace(scenarios=tuple(scenarios), notes=tuple(notes))
@@ -133,7 +147,7 @@ _ANOTHER_VALUE = "(another value)"
 
 
 def _alternative_values(template: Mapping[str, Any], overrides: Mapping[str, str], limits: Limits,
-                        notes: list[Note], display: str) -> list[tuple[dict[str, str], str]]:
+                        notes: list[Note], display: str, reads: Reads) -> list[tuple[dict[str, str], str]]:
     """Assignments of the parameters only at their Default to other admissible values (AllowedValues, or
     each literal they are compared with plus another value), with `Stage=production (default test)`."""
     params = template.get("Parameters")
@@ -147,7 +161,7 @@ def _alternative_values(template: Mapping[str, Any], overrides: Mapping[str, str
         if name in overrides or name not in defaults or not isinstance(spec, dict):
             continue
         allowed = spec.get("AllowedValues")
-        if name not in compared and not _steers_keys(template, name):
+        if name not in compared and not _steers(template, name, reads):
             continue
         if isinstance(allowed, list) and allowed and all(isinstance(v, (str, int, float, bool)) for v in allowed):
             values = [str(v).lower() if isinstance(v, bool) else str(v) for v in allowed]
@@ -202,13 +216,21 @@ def _compared_literals(conditions: Any) -> dict[str, set[str]]:
     return found
 
 
-def _steers_keys(template: Mapping[str, Any], name: str) -> bool:
-    """Whether an access key's Status names the parameter (its AllowedValues are then tried)."""
+def _read_type(resource: Mapping[str, Any], reads: Reads) -> bool:
+    """Whether a check reads the resource's type (a Type that is not a string is no type)."""
+    rtype = resource.get("Type")
+    return isinstance(rtype, str) and rtype in reads
+
+
+def _steers(template: Mapping[str, Any], name: str, reads: Reads) -> bool:
+    """Whether an attribute a check reads, other than what names the resource's owner (the first), names the
+    parameter (a key's Status): its AllowedValues are then tried."""
     resources = template.get("Resources")
     for resource in (resources.values() if isinstance(resources, dict) else ()):
-        if isinstance(resource, dict) and resource.get("Type") == KEY_TYPE:
+        if isinstance(resource, dict) and _read_type(resource, reads):
             props = resource.get("Properties")
-            if isinstance(props, dict) and name in set(_refs_in(props.get("Status"))):
+            if isinstance(props, dict) and any(name in set(_refs_in(props.get(attr)))
+                                               for attr in reads[resource["Type"]][1:]):
                 return True
     return False
 
@@ -220,22 +242,23 @@ def _unit_under(
     limits: Limits | None,
     loops: Mapping[str, Loop] | None,
     solver: Callable[[], Any] | None,
+    reads: Reads,
 ) -> Unit:
     """The unit under one set of parameter values (overrides, else defaults)."""
     values = parameter_values(template, overrides)
     resources = template.get("Resources")
     resources = resources if isinstance(resources, dict) else {}
-    key_ids = [lid for lid, res in resources.items() if isinstance(res, dict) and res.get("Type") == KEY_TYPE]
+    key_ids = [lid for lid, res in resources.items() if isinstance(res, dict) and _read_type(res, reads)]
 
     relevant: set[str] = set()
     base = Resolver(template, values)
     for lid in key_ids:
-        relevant |= _conditions_of_key(resources[lid], base)
+        relevant |= _conditions_of(resources[lid], base, reads)
 
     fixed = {name: holds for name in relevant if (holds := base.condition(name)) is not None}
     free = sorted(relevant - fixed.keys())
     notes: list[Note] = []
-    builder = _KeyBuilder(template, values, display, resources, loops or {})
+    builder = _KeyBuilder(template, values, display, resources, loops or {}, reads)
     if not free:
         keys, key_notes = builder.keys(key_ids, fixed)
         return Unit(display, "cloudformation", (display,), (Scenario("", keys, given=True),),
@@ -258,21 +281,19 @@ def _unit_under(
         seen_notes.update((n.message, n) for n in key_notes)
         scenarios.append(Scenario("some combination of " + ", ".join(free), keys, given=False))
     notes.extend(seen_notes.values())
-    return Unit(display, "cloudformation", (display,), tuple(scenarios), tuple(notes),
-                exhaustive_given=False)
+    return Unit(display, "cloudformation", (display,), tuple(scenarios), tuple(notes))
 
 
-def _conditions_of_key(resource: Mapping[str, Any], resolver: Resolver) -> set[str]:
+def _conditions_of(resource: Mapping[str, Any], resolver: Resolver, reads: Reads) -> set[str]:
     names: set[str] = set()
     if isinstance(resource.get("Condition"), str):
         names.add(resource["Condition"])
     props = resource.get("Properties")
     if isinstance(props, dict):
-        names |= condition_names_in(props.get("Status"))
-        user = props.get("UserName")
-        names |= condition_names_in(user)
-        # The user's own UserName may branch too (a Ref to a user, possibly inside Fn::If).
-        for ref in _refs_in(user):
+        for attr in reads.get(str(resource.get("Type")), ()):
+            names |= condition_names_in(props.get(attr))
+        # A user's own UserName may branch too (a Ref to a user, possibly inside Fn::If).
+        for ref in (r for attr in reads.get(str(resource.get("Type")), ()) for r in _refs_in(props.get(attr))):
             target = resolver.resources.get(ref)
             if isinstance(target, dict) and target.get("Type") == USER_TYPE:
                 target_props = target.get("Properties")
@@ -347,7 +368,9 @@ class _KeyBuilder:
         display: str,
         resources: Mapping[str, Any],
         loops: Mapping[str, Loop],
+        reads: Reads,
     ) -> None:
+        self.reads = reads
         self.template = template
         self.values = values
         self.display = display
@@ -360,27 +383,27 @@ class _KeyBuilder:
         key_ids: list[str],
         conditions: Mapping[str, bool],
         unknown_conditions: bool = False,
-    ) -> tuple[tuple[AccessKey, ...], list[Note]]:
+    ) -> tuple[tuple[Resource, ...], list[Note]]:
         resolver = Resolver(self.template, self.values, conditions)
-        keys: list[AccessKey] = []
+        keys: list[Resource] = []
         notes: list[Note] = []
         for lid in key_ids:
-            key = self._key(lid, self.resources[lid], resolver, unknown_conditions, notes)
+            key = self._resource(lid, self.resources[lid], resolver, unknown_conditions, notes)
             if key is not None:
                 keys.append(key)
         return tuple(keys), notes
 
-    def _key(
+    def _resource(
         self,
         lid: str,
         resource: Mapping[str, Any],
         resolver: Resolver,
         unknown_conditions: bool,
         notes: list[Note],
-    ) -> AccessKey | None:
+    ) -> Resource | None:
         address = f"Resources/{_loop_text(str(lid), self.loops)}"
         location = Location(self.display, self.locations.get(lid))
-        reasons: list[str] = []
+        context: list[str] = []
         condition = resource.get("Condition")
         maybe = False
         if isinstance(condition, str):
@@ -389,85 +412,80 @@ class _KeyBuilder:
                 return None
             if holds is None:
                 maybe = True
-            reasons.append(f"condition {condition}")
+            context.append(f"condition {condition}")
         props = resource.get("Properties")
         props = props if isinstance(props, dict) else {}
-
-        status, status_reason = self._status(props, resolver)
-        reasons.insert(0, status_reason)
-        user_location: Location | None = None
-        user_open: str | None = None
-        if "UserName" not in props:
-            user = UserId(None, f"{address} (no UserName)")
-        else:
-            user_node = _strip_if(props["UserName"], resolver.conditions)
-            resolved = resolver.value(user_node)
-            target = _user_target(user_node, self.resources)
-            if target is not None:
-                user_location = Location(self.display, self.locations.get(target))
-            if resolved is None:
-                notes.append(Note(self.display, f"{address}: UserName is AWS::NoValue; the key cannot be "
+        rtype = str(resource.get("Type"))
+        names = self.reads.get(rtype, ())
+        attributes: dict[str, Any] = {}
+        written: dict[str, str] = {}
+        suppressions = from_metadata(resource.get("Metadata"), self.display, location.line)
+        for position, attr in enumerate(names):
+            if attr not in props:
+                continue
+            node = props[attr]
+            if isinstance(node, dict) and "Fn::If" in node:
+                written[attr] = f"(Fn::If {', '.join(sorted(condition_names_in(node)))})"
+            decided = _strip_if(node, resolver.conditions)
+            resolved = resolver.value(decided)
+            target = _user_target(decided, self.resources)
+            subject = position == 0  # the first attribute a check reads names what the resource belongs to
+            if resolved is None and subject:
+                notes.append(Note(self.display, f"{address}: {attr} is AWS::NoValue; the key cannot be "
                                                 "created and is not counted", self.display, location.line))
                 return None
-            if isinstance(resolved, str):
-                # plain str: cfn-lint's decoded strings carry marks and do not pickle (cache, workers)
-                user = UserId(str(resolved), str(target) if target is not None else None)
-            elif isinstance(resolved, Unresolved) and target is not None:
-                # A user resource whose name is known only at deployment is that resource, by its logical id.
-                user = UserId(None, str(target))
-                if resolved.expr != target:
-                    reasons.append(f"user {target}, named by {resolved.expr} at deployment")
+            if target is not None:
+                # A user resource, by its logical id (its name, when known before deployment).
+                attributes[attr] = Reference(str(target), str(resolved) if isinstance(resolved, str) else None,
+                                             Location(self.display, self.locations.get(target)))
+                if isinstance(resolved, Unresolved) and resolved.expr != target:
+                    context.append(f"user {target}, named by {resolved.expr} at deployment")
+                user_resource = self.resources.get(target)
+                if isinstance(user_resource, Mapping):
+                    suppressions += from_metadata(user_resource.get("Metadata"), self.display,
+                                                  self.locations.get(target))
             elif isinstance(resolved, Unresolved):
-                user = UserId(None, resolved.expr)
-                reasons.append(f"user from {resolved.expr}, not known before deployment")
-                param = user_node.get("Ref") if isinstance(user_node, dict) and len(user_node) == 1 else None
-                if isinstance(param, str) and param in _parameters(self.template) and param not in self.values:
-                    user_open = param  # a parameter without a value: it may name any user of the template
+                param = decided.get("Ref") if isinstance(decided, dict) and len(decided) == 1 else None
+                open_input = param if isinstance(param, str) and param in _parameters(self.template) \
+                    and param not in self.values else None  # a parameter without a value: it may be anything
+                attributes[attr] = ModelUnknown(f"from {resolved.expr}, not known before deployment", open_input,
+                                                resolved.expr)
+                if subject:
+                    context.append(f"user from {resolved.expr}, not known before deployment")
             else:
-                user = UserId(None, f"{address}/Properties/UserName")
+                # plain values: cfn-lint's decoded strings carry marks and do not pickle (cache, workers)
+                attributes[attr] = plain(resolved)
 
-        count = KeyCount.exactly(1)
+        count = InstanceRange.exactly(1)
         loop = next((self.loops[token] for token in self.loops if token in lid), None)
-        if loop is not None:
-            user, per_item = _loop_user(user, self.loops)
-            # Each item of an unknown collection makes one key: per user when the
-            # name uses the item, else all for one user (so, unbounded).
-            count = KeyCount(0, 1) if per_item else KeyCount(0, None)
-            reasons.append(f"{loop.name} over {loop.collection}: the collection is not known before deploy")
-        if unknown_conditions and (maybe or condition_names_in(props)):
-            status = "Unknown" if status != "Inactive" else status
-            count = KeyCount(0, count.max)
-            maybe = False
-        if maybe:
-            count = KeyCount(0, count.max)
-        suppressions = from_metadata(resource.get("Metadata"), self.display, location.line)
-        user_resource = self.resources.get(user.ref) if user.ref else None
-        if isinstance(user_resource, Mapping):
-            suppressions += from_metadata(user_resource.get("Metadata"), self.display,
-                                          self.locations.get(user.ref or ""))
-        return AccessKey(address, user, status, count, location, "; ".join(reasons), user_location, suppressions,
-                         user_open)
+        if loop is not None and names:
+            per_item = self._loop_value(attributes, names[0])
+            # Each item of an unknown collection makes one resource: one per value when the value uses the
+            # item, else all of them alike (so, unbounded).
+            count = InstanceRange(0, 1) if per_item else InstanceRange(0, None)
+            context.append(f"{loop.name} over {loop.collection}: the collection is not known before deploy")
+        if (unknown_conditions and (maybe or condition_names_in(props))) or maybe:
+            count = InstanceRange(0, count.max)
+        return Resource(rtype, address, count, attributes, location, "", suppressions, tuple(context),
+                        written=written)
 
-    def _status(self, props: Mapping[str, Any], resolver: Resolver) -> tuple[Status, str]:
-        if "Status" not in props:
-            return "Active", "Status not set (Active)"
-        node = props["Status"]
-        branch = ""
-        if isinstance(node, dict) and "Fn::If" in node:
-            names = sorted(condition_names_in(node))
-            branch = f" (Fn::If {', '.join(names)})"
-        value = resolver.value(node)
-        if value is None:
-            return "Active", f"Status not set (Active){branch}"
-        if isinstance(value, str):
-            known: tuple[Status, ...] = ("Active", "Inactive")
-            for status in known:
-                if value.lower() == status.lower():
-                    return status, f"Status: {status}{branch}"
-            return "Unknown", f"Status {value!r} is neither Active nor Inactive"
-        if isinstance(value, Unresolved):
-            return "Unknown", f"Status from {value.expr}, not known before deployment"
-        return "Unknown", "Status is not a string"
+    def _loop_value(self, attributes: dict[str, Any], attr: str) -> bool:
+        """Write loop placeholders in an attribute's value as the loop's identifier; whether it uses the item."""
+        value = attributes.get(attr)
+        if isinstance(value, Reference):
+            text = value.name if value.name is not None else value.address
+        elif isinstance(value, ModelUnknown):
+            text = value.written or ""
+        else:
+            text = value if isinstance(value, str) else ""
+        per_item = False
+        for token, loop in self.loops.items():
+            if token in text:
+                per_item = True
+                text = text.replace(token, "${" + loop.identifier + "}")
+        if per_item:
+            attributes[attr] = ModelUnknown("", value.input if isinstance(value, ModelUnknown) else None, text)
+        return per_item
 
 
 def _parameters(template: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -505,16 +523,3 @@ def _loop_text(text: str, loops: Mapping[str, Loop]) -> str:
     for token, loop in loops.items():
         text = text.replace(token, "${" + loop.identifier + "}")
     return text
-
-
-def _loop_user(user: UserId, loops: Mapping[str, Loop]) -> tuple[UserId, bool]:
-    """Replace loop placeholders in a user's identity; say whether it depends on the item."""
-    per_item = False
-    text = user.name if user.name is not None else (user.ref or "")
-    for token, loop in loops.items():
-        if token in text:
-            per_item = True
-            text = text.replace(token, "${" + loop.identifier + "}")
-    if not per_item:
-        return user, False
-    return UserId(None, text), True

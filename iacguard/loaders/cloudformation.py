@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from iacguard import checks
 from iacguard.loaders import cfn_fast
 from iacguard.loaders.cfn_foreach import (
     expand_transforms,
@@ -27,13 +28,14 @@ from iacguard.loaders.cfn_foreach import (
     prepare,
 )
 from iacguard.loaders.cfn_text import may_name, unescaped
-from iacguard.loaders.cfn_unit import KEY_TYPE, Loop, NeedsSolver, line_of, unit_from_dict, unit_from_template
+from iacguard.loaders.cfn_unit import Loop, NeedsSolver, line_of, unit_from_dict, unit_from_template
 from iacguard.loaders.cfn_values import parameter_values
 from iacguard.model import ScanError, Unit, plain
 from iacguard.options import ScanOptions
 
-# An access key, or a Fn::Transform that may add one at deployment (AWS::Include: a note).
-_MARKERS = (KEY_TYPE.encode(), b"Fn::Transform", b"!Transform")
+# A type a check reads, or a Fn::Transform that may add one at deployment (AWS::Include: a note).
+_NAMES = (*checks.cloudformation_types(), "Fn::Transform", "!Transform")
+_MARKERS = tuple(name.encode() for name in _NAMES)
 # AWS's quota on a template body (uploaded through S3).
 # Linear on any input: no `\s*` after `^` (it spans lines: 20 KB of newlines took 47 s), no `[\s\S]*`.
 _FORMAT_VERSION = re.compile(r"""^[ \t]*["']?AWSTemplateFormatVersion["']?[ \t]*:""", re.MULTILINE)
@@ -57,7 +59,7 @@ def looks_like_cloudformation(text: str) -> bool:
     if (not (_kubernetes(view) or _TEXT_TEMPLATE.search(view))
             and _RESOURCES.search(view) and _AWS_TYPE.search(view)):
         return True
-    return (any(m in view for m in (KEY_TYPE, "Fn::Transform", "!Transform")) and "Resources" in view
+    return (any(m in view for m in _NAMES) and "Resources" in view
             and _has_resources_section(text))
 
 

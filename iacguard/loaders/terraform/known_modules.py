@@ -1,7 +1,8 @@
 """Public modules that create users and keys, modelled from `rules/modules/public_modules.yaml`.
 
 A call to one of them (a registry or git source, no `terraform init`) whose version pins a major
-version the data file covers counts exactly: which inputs create the key, its status, its user.
+version the data file covers counts exactly: the resource it creates (an access key), which inputs
+create it, and what its attributes are (its status an input, its user the user the module creates).
 """
 
 from __future__ import annotations
@@ -14,13 +15,21 @@ from typing import Any, NamedTuple
 DATA = Path("modules") / "public_modules.yaml"
 
 
+class AttributeModel(NamedTuple):
+    """One attribute of the resource a module creates: an input's value, or a reference to another
+    resource the module creates (named by an input, or by the module itself when `input` is None)."""
+
+    input: str | None
+    resource: str | None = None  # e.g. aws_iam_user.this
+
+
 class ModuleModel(NamedTuple):
     source: str
     major: int
-    name_input: str | None  # the input naming the user the module creates; None: named by the module
-    created_when: tuple[str, ...]
-    key_when: tuple[str, ...]  # all true: the module creates one access key
-    status_input: str | None
+    type: str  # the resource the module creates, e.g. aws_iam_access_key
+    name: str  # its name inside the module, e.g. this
+    key_when: tuple[str, ...]  # all true: the module creates one such resource
+    attributes: dict[str, AttributeModel]
     defaults: dict[str, Any]
 
 
@@ -79,10 +88,11 @@ def find(source: str, version: Any) -> tuple[ModuleModel | None, str]:
             major = pinned_major(match.group("ref") or "")
         for model in models:
             if major is not None and major in model["majors"]:
-                user = model.get("user") or {}
-                key = model["key"]
-                return ModuleModel(registry, major, user.get("name_input"), tuple(user.get("created_when", ())),
-                                   tuple(key["when"]), key.get("status_input"), dict(model.get("defaults", {}))), ""
+                made = model["creates"]
+                attributes = {str(name): AttributeModel(spec.get("input"), spec.get("resource"))
+                              for name, spec in (made.get("attributes") or {}).items()}
+                return ModuleModel(registry, major, str(made["type"]), str(made["name"]), tuple(made["when"]),
+                                   attributes, dict(model.get("defaults", {}))), ""
         covered = sorted({m for model in models for m in model["majors"]})
         return None, f"{registry} modelled for major versions {', '.join(map(str, covered))} only"
     return None, ""

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from iacguard import checks
 from iacguard.discover import TERRAFORM_SUFFIXES
 from iacguard.loaders.terraform import admissible
 from iacguard.loaders.terraform.config import Decl, ParseCache, read_modules_manifest, read_text
@@ -21,7 +22,7 @@ from iacguard.loaders.terraform.evaluate import MAX_WORK, OVER_BUDGET, Evaluator
 from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show, convert
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
 from iacguard.loaders.terraform.values import Unknown
-from iacguard.model import AccessKey, ScanError, Scenario, Unit
+from iacguard.model import Resource, ScanError, Scenario, Unit
 from iacguard.options import Limits, ScanOptions
 
 
@@ -94,8 +95,9 @@ def root_values(root: Path, options: ScanOptions, display: Callable[[Path], str]
 
 def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[str, VarValue],
               display: Callable[[Path], str], manifest: dict[str, Path], assumed: dict[str, Any] | None = None
-              ) -> tuple[list[AccessKey], UnitContext]:
-    ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries)
+              ) -> tuple[list[Resource], UnitContext]:
+    ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries,
+                      _reads(options))
     ctx.assumed = dict(assumed or {})
     over = ctx.admit(root.resolve())
     if over is not None:
@@ -107,9 +109,7 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
     ctx.errors.extend(config.errors)
     ctx.files.update(config.files)
     instance = ModuleInstance(ctx, config, "", "", values.get, (root.resolve(),))
-    keys = instance.access_keys()
-    users = {k.user.key for k in keys}
-    keys += [k for k in ctx.speculative if k.user.key in users]
+    keys = instance.resources()
     # Every file of every module the unit reads is parsed whole, so a syntax error anywhere in it is
     # reported (evaluation alone parses only the blocks it needs).
     for path in sorted(ctx.files):
@@ -117,6 +117,12 @@ def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[
         for decl in entries if isinstance(entries, list) else []:
             decl.block  # noqa: B018
     return keys, ctx
+
+
+def _reads(options: ScanOptions) -> dict[str, tuple[str, ...]]:
+    """The Terraform resource types (and their attributes) the enabled checks read."""
+    enabled = checks.chosen(options.select, options.ignore)
+    return {t: a for t, a in checks.reads(enabled).items() if t in checks.terraform_types(enabled)}
 
 
 SCENARIO_WORK = 4 * MAX_WORK  # all scenarios of a unit together
@@ -133,7 +139,7 @@ class _Run:
         self.ctx: UnitContext | None = None  # of the first evaluation: its notes, files and errors count
 
     def evaluate(self, values: dict[str, VarValue], assumed: dict[str, Any] | None = None
-                 ) -> tuple[list[AccessKey], UnitContext]:
+                 ) -> tuple[list[Resource], UnitContext]:
         keys, ctx = _evaluate(self.root, self.cache, self.options, values, self.display, self.manifest, assumed)
         self.spent += ctx.evaluator.work
         if self.ctx is None:
