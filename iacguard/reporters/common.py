@@ -14,7 +14,7 @@ T = TypeVar("T")
 class Summary(NamedTuple):
     units: int
     files: int
-    users: int  # every user checked, passes included
+    users: int  # every subject checked (distinct per unit, whichever controls judged it), passes included
     fail: int  # not counting suppressed findings: those never fail the build
     warn: int
     errors: int
@@ -53,7 +53,7 @@ def summarize(result: ScanResult) -> Summary:
     return Summary(
         units=len(result.units),
         files=result.files,
-        users=len(result.findings),
+        users=len({(f.unit, f.subject_key or f.subject) for f in result.findings}),  # two controls, one user
         fail=sum(f.verdict == "fail" for f in active),
         warn=sum(f.verdict == "warn" for f in active),
         errors=len(all_errors(result)),

@@ -79,6 +79,8 @@ def test_the_catalogue_examples_get_the_verdict_they_show(tmp_path: Path, langua
         quota = [f for f in report["findings"] if f["rule_id"] == "AWSIAMQUOTA1"]
         if example.kind == "bad":
             assert code == 1 and [(f["verdict"], f["user"]) for f in quota] == [("fail", "deploy")], example.title
+            # Both controls judge the one user: the summary still counts one user, not one per finding.
+            assert report["summary"]["users"] == 1, example.title
         else:
             assert code == 0 and quota == [], example.title
 
