@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from iacguard import __version__, model
+from iacguard import model
 from iacguard.model import Unit
+from iacguard.version import __version__
 
 _FORMAT = "results-v2"  # JSON entries (v1 were pickles: never read again)
 _LISTED = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")
@@ -181,8 +182,9 @@ class ResultCache:
         known = self._seen.get(path)
         return known if known is not None else _file_state(path)
 
-    @staticmethod
-    def key(*parts: Any) -> str:
+    def key(self, *parts: Any) -> str:
+        if not self.enabled:
+            return ""  # never looked up: the digest of iacguard's own code (0.1 s) is not worth computing
         import hashlib
 
         from iacguard.model import AccessKey, Scenario, Unit

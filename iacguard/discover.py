@@ -76,10 +76,10 @@ class Walk(NamedTuple):
 
 
 def walk(paths: Iterable[Path], boundaries: Iterable[Path] = (),
-         leave_out: Callable[[str, bool], bool] | None = None) -> Walk:
+         leave_out: Callable[[str, bool, str], bool] | None = None) -> Walk:
     """Everything worth reading under the scan paths.  Symbolic links are followed while they stay
     inside `boundaries` (the repository; a loop is walked once); one that leads out is not read.
-    `leave_out(path, is_dir)` drops what --exclude or .gitignore leave out (iacguard.ignore).
+    `leave_out(path, is_dir, real path)` drops what --exclude or .gitignore leave out (iacguard.ignore).
 
     Works on strings with os.scandir: on a large tree pathlib's per-file cost is most of the scan.
     """
@@ -153,7 +153,7 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = (),
         for name, key in sorted(wanted):
             if key in seen_files:  # also named on the command line, or reached through a link
                 continue
-            if leave_out is not None and leave_out(prefix + name, False):
+            if leave_out is not None and leave_out(prefix + name, False, key):
                 continue
             seen_files.add(key)
             if name.endswith(TERRAFORM_SUFFIXES):
@@ -165,7 +165,7 @@ def walk(paths: Iterable[Path], boundaries: Iterable[Path] = (),
         if files:
             tf_dirs.append(FoundDir(directory, real, files, initialised))
         for name, sub_real in sorted(subdirs):
-            if leave_out is None or not leave_out(prefix + name, True):
+            if leave_out is None or not leave_out(prefix + name, True, sub_real):
                 visit(prefix + name, sub_real)
 
     for root in paths:
@@ -246,14 +246,42 @@ def local_sources(text: str, is_json: bool) -> list[str]:
     return [call.source for call in module_calls(text, is_json, "") if is_local_source(call.source)]
 
 
+_WORD_CHAR = re.compile(r"[\w-]")
+
+
+def may_hold_module_block(text: str) -> bool:
+    """Whether `module` stands where the block splitter can see a block type: at the start of the text
+    or of a line, or after a comment's `*/` or a block's `}`, with only spaces between (a superset:
+    strings and heredocs are not told apart).  Most files only say `path.module`: they skip the
+    tokenizer.  Linear: each run of spaces is looked at from the one `module` that follows it."""
+    at = text.find("module")
+    while at >= 0:
+        end = at + 6
+        if not _WORD_CHAR.match(text, end):
+            start = at
+            while start > 0 and text[start - 1] != "\n" and text[start - 1].isspace():
+                start -= 1
+            prev = text[start - 1] if start else "\n"
+            if prev == "\ufeff":  # a byte order mark, at the start of a line
+                prev = text[start - 2] if start > 1 else "\n"
+                if prev == "\n":
+                    return True
+            elif prev in "\n}" or (prev == "/" and text[start - 2 : start] == "*/"):
+                return True
+        at = text.find("module", end)
+    return False
+
+
 def module_calls(text: str, is_json: bool, file: str) -> list[ModuleCall]:
     """Every module block with a literal `source`, as Terraform reads the file: the blocks are cut
     with the block splitter (one-line blocks, comments anywhere, unquoted labels, escapes), .tf.json
     properties are all kept (a repeated "module" too).  No HCL parse; linear in the text."""
-    from iacguard.loaders.terraform.blocks import literal_attribute, split_blocks
-
     if is_json:
         return _json_module_calls(text, file)
+    if not may_hold_module_block(text):
+        return []
+    from iacguard.loaders.terraform.blocks import literal_attribute, split_blocks
+
     blocks = split_blocks(text)
     if blocks is None:
         return _parsed_module_calls(text, file)
