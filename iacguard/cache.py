@@ -141,9 +141,6 @@ class ResultCache:
         self._directory = directory
         self._locate = locate
         self._boundaries = boundaries
-        self.hits = 0
-        self.misses = 0
-        self.refused: Path | None = None  # a directory not used because the scanned repository holds it
         self._seen: dict[str, str] = {}  # files already hashed during this scan
 
     @property
@@ -163,7 +160,6 @@ class ResultCache:
         # The directory may not exist yet: its nearest existing ancestor says where it would be.
         real = os.path.realpath(directory)
         if any(inside(real, [os.path.realpath(b)]) for b in self._boundaries):
-            self.refused = directory
             return None
         return directory
 
@@ -206,12 +202,9 @@ class ResultCache:
             inputs = tuple((str(path), str(state)) for path, state in entry["inputs"])
             unit = _decode(entry["unit"])
         except Exception:  # missing, truncated, too large or from another version: a miss, never an error
-            self.misses += 1
             return None
         if not isinstance(unit, Unit) or not self._still_valid(inputs):
-            self.misses += 1
             return None
-        self.hits += 1
         return unit
 
     def _still_valid(self, inputs: Inputs) -> bool:

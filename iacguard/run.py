@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from iacguard import __version__
+from iacguard.version import __version__
 
 if TYPE_CHECKING:
     from iacguard.config import Config

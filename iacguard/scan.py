@@ -346,8 +346,9 @@ class _CallableModule(type(sys)):  # type: ignore[misc]
     function of that name (iacguard/api.py): calling it still runs the public function."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> ScanResult:
-        from iacguard.api import scan as public_scan
-
+        # iacguard/__init__.py imports iacguard.api before any submodule loads; looked up, not imported,
+        # so the pipeline does not depend on the API built on it (api.py imports this module).
+        public_scan: Callable[..., ScanResult] = sys.modules["iacguard.api"].scan
         return public_scan(*args, **kwargs)
 
 

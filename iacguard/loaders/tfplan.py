@@ -395,13 +395,9 @@ class _Locator:
         """Module directories terraform init recorded (registry and git modules too)."""
         if self.root is None:
             return {}
-        try:
-            data = json.loads(reading.read_text(self.root / ".terraform" / "modules" / "modules.json",
-                                                self.limit, "hcl_bytes", self.boundaries))
-        except (OSError, ValueError, RecursionError):
-            return {}
-        return {m["Key"]: m["Dir"] for m in _seq(_obj(data).get("Modules"))
-                if isinstance(m, dict) and isinstance(m.get("Key"), str) and isinstance(m.get("Dir"), str)}
+        from iacguard.loaders.terraform.manifest import read_manifest
+
+        return read_manifest(self.root, self.limit, "hcl_bytes", self.boundaries)
 
     def _module_dir(self, path: ModulePath) -> Path | None:
         if self.root is None:

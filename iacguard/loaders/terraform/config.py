@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from iacguard.discover import TERRAFORM_SUFFIXES, mentions_key
 from iacguard.loaders.terraform.blocks import RawBlock, split_blocks
+from iacguard.loaders.terraform.manifest import read_manifest
 from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, parse_hcl, parse_json
 from iacguard.model import ScanError, Suppression
 from iacguard.options import Limits
@@ -306,16 +306,7 @@ def merge_block(base: Block, override: Block) -> Block:
 
 def read_modules_manifest(root: Path, limit: int = Limits().max_file_bytes,
                           boundaries: tuple[Path, ...] = ()) -> dict[str, Path]:
-    """`.terraform/modules/modules.json` written by `terraform init`: module key -> local copy.
-    Read within `file_bytes`, never through a link out of the repository, a pipe or a device; where
-    its entries lead is checked when a module is followed."""
-    manifest = root / ".terraform" / "modules" / "modules.json"
-    try:
-        entries = json.loads(read_text(manifest, limit, "file_bytes", boundaries)).get("Modules", [])
-    except (OSError, ValueError, AttributeError, RecursionError):
-        return {}
-    out: dict[str, Path] = {}
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("Key") and isinstance(entry.get("Dir"), str):
-            out[entry["Key"]] = (root / entry["Dir"]).resolve()
-    return out
+    """The modules `terraform init` copied (manifest.py), read within `file_bytes`: module key -> its
+    copy.  Where the entries lead is checked when a module is followed."""
+    return {key: (root / directory).resolve()
+            for key, directory in read_manifest(root, limit, "file_bytes", boundaries).items() if key}

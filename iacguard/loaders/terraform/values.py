@@ -15,16 +15,15 @@ from typing import Any
 
 
 class Unknown:
-    __slots__ = ("bounds", "derived", "opens", "reasons", "ref", "symbols")
+    __slots__ = ("bounds", "opens", "reasons", "ref", "symbols")
 
     def __init__(self, reasons: frozenset[str] | str = frozenset(), symbols: frozenset[str] = frozenset(),
-                 ref: str | None = None, derived: frozenset[str] = frozenset(),
+                 ref: str | None = None,
                  bounds: tuple[float, float] | None = None, opens: Any = None) -> None:
         self.reasons = frozenset([reasons]) if isinstance(reasons, str) else reasons
-        # Root inputs whose value flows into this one as it is...
+        # Root inputs whose value flows into this one as it is (not those that only decided it through
+        # a comparison or a condition: decided() drops them).
         self.symbols = symbols
-        # ...and those that only decided it through a comparison or a condition (enumerable).
-        self.derived = derived
         self.ref = ref
         # The number it will be lies in [low, high] (`enabled ? 1 : 0`, `min(1, x)`): a count it
         # decides is bounded by them.  None: any value.
@@ -42,19 +41,16 @@ class Unknown:
 def merge_unknown(*values: Any) -> Unknown:
     reasons: set[str] = set()
     symbols: set[str] = set()
-    derived: set[str] = set()
     for value in values:
         if isinstance(value, Unknown):
             reasons |= value.reasons
             symbols |= value.symbols
-            derived |= value.derived
-    return Unknown(frozenset(reasons), frozenset(symbols), derived=frozenset(derived))
+    return Unknown(frozenset(reasons), frozenset(symbols))
 
 
 def decided(*values: object) -> Unknown:
     """The unknown result of a comparison or condition over these values."""
-    merged = merge_unknown(*values)
-    return Unknown(merged.reasons, derived=merged.symbols | merged.derived)
+    return Unknown(merge_unknown(*values).reasons)
 
 
 def bounds_of(value: Any) -> tuple[float, float] | None:
