@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from iacguard import model
+from iacguard.loaders.terraform.files import CONFIG_SUFFIXES, VARS_SUFFIXES
 from iacguard.model import Unit
 from iacguard.version import __version__
 
 _FORMAT = "results-v2"  # JSON entries (v1 were pickles: never read again)
-_LISTED = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")
+_LISTED = (*CONFIG_SUFFIXES, *VARS_SUFFIXES)  # a directory listing notices a new one
 
 _ENTRY_BYTES = 64 * 1024 * 1024  # an entry is read within this bound
 Inputs = tuple[tuple[str, str], ...]  # (path, content hash | directory listing | "missing")

@@ -45,6 +45,32 @@ Key = str | int | None
 ModulePath = tuple[tuple[str, Key], ...]  # module instance: ((call name, instance key), ...)
 
 
+def _looks_like_plan(text: str) -> bool:
+    return '"format_version"' in text and any(
+        marker in text for marker in ('"resource_changes"', '"planned_values"', '"terraform_version"', '"values"'))
+
+
+def load_document(path: Path, display: str, raw: bytes, options: ScanOptions) -> Unit | ScanError | None:
+    """A .json or .tfstate file that may be a plan or state (the loader table's sniff said so): its unit,
+    an error when it is one that cannot be read, None when it is not one (another loader may claim it)."""
+    text = raw.decode("utf-8-sig", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        if _looks_like_plan(text):
+            line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            return ScanError(display, line, f"a Terraform plan or state that is not valid JSON: {message}")
+        return None
+    except RecursionError:
+        if _looks_like_plan(text):
+            return ScanError(display, None, "a Terraform plan or state nested too deeply to read")
+        return None
+    if data is not None and detect(data):
+        return load_plan(path, display, data, options)
+    return None
+
+
 def detect(data: object) -> Literal["plan", "state", None]:
     """What a parsed JSON document is, by content (never by file name)."""
     if not isinstance(data, dict):
@@ -420,7 +446,7 @@ class _Locator:
         return directory
 
     def _hcl_source(self, directory: Path, name: str) -> str | None:
-        from iacguard.discover import module_calls
+        from iacguard.loaders.terraform.grouping import module_calls
 
         for tf, lines in self._files(directory):
             for call in module_calls("\n".join(lines), False, str(tf)):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from iacguard.discover import TERRAFORM_SUFFIXES, mentions_key
+from iacguard.discover import mentions_key
 from iacguard.loaders.terraform.blocks import RawBlock, split_blocks
+from iacguard.loaders.terraform.files import config_stem, is_config_file
 from iacguard.loaders.terraform.manifest import read_manifest
 from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, parse_hcl, parse_json
 from iacguard.model import ScanError, Suppression
@@ -56,18 +57,9 @@ class ModuleConfig(NamedTuple):
     errors: tuple[ScanError, ...]
 
 
-def _stem(name: str) -> tuple[str, bool, bool]:
-    """(name without its suffix, is JSON, is OpenTofu's) of a configuration file name."""
-    for suffix, is_json, is_tofu in ((".tf.json", True, False), (".tofu.json", True, True), (".tf", False, False),
-                                     (".tofu", False, True)):
-        if name.endswith(suffix):
-            return name[: -len(suffix)], is_json, is_tofu
-    return name, False, False
-
-
 def is_override_file(path: Path) -> bool:
     """`override.tf`, `*_override.tf` and their .tf.json / .tofu / .tofu.json forms (Terraform's rule)."""
-    stem = _stem(path.name)[0]
+    stem = config_stem(path.name)[0]
     return stem == "override" or stem.endswith("_override")
 
 
@@ -79,9 +71,9 @@ def module_files(directory: Path) -> list[Path]:
         entries = sorted(directory.iterdir())
     except OSError:
         return []
-    found = [p for p in entries if p.name.endswith(TERRAFORM_SUFFIXES) and p.is_file()]
-    tofu = {_stem(p.name)[:2] for p in found if _stem(p.name)[2]}
-    return [p for p in found if _stem(p.name)[2] or _stem(p.name)[:2] not in tofu]
+    found = [p for p in entries if is_config_file(p.name) and p.is_file()]
+    tofu = {config_stem(p.name)[:2] for p in found if config_stem(p.name)[2]}
+    return [p for p in found if config_stem(p.name)[2] or config_stem(p.name)[:2] not in tofu]
 
 
 def read_text(path: Path, limit: int = Limits().max_hcl_bytes, limit_name: str = "hcl_bytes",

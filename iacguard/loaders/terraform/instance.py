@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from iacguard.discover import remote_module_note
 from iacguard.loaders.terraform import known_modules
 from iacguard.loaders.terraform import syntax as s
 from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache, module_files
 from iacguard.loaders.terraform.conversions import EvalError, to_number, to_string
 from iacguard.loaders.terraform.evaluate import Evaluator, Scope, Tracker
+from iacguard.loaders.terraform.grouping import remote_module_note
 from iacguard.loaders.terraform.render import render
 from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
 from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Status, Suppression, UserId, shorten

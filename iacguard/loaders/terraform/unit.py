@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from iacguard.discover import TERRAFORM_SUFFIXES
 from iacguard.loaders.terraform import admissible
 from iacguard.loaders.terraform.config import Decl, ParseCache, read_modules_manifest, read_text
 from iacguard.loaders.terraform.conversions import MAX_WORK
 from iacguard.loaders.terraform.evaluate import OVER_BUDGET, Evaluator, OtherValue, Scope, Tracker
+from iacguard.loaders.terraform.files import is_config_file, is_vars_file
 from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show, convert
 from iacguard.loaders.terraform.manifest import manifest_path
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
@@ -326,12 +326,12 @@ def deployment_files(root: Path, walked: set[Path] | None = None) -> list[Path]:
             entries = sorted(directory.iterdir())
         except OSError:
             return
-        if depth and any(e.name.endswith(TERRAFORM_SUFFIXES) and e.is_file() for e in entries):
+        if depth and any(is_config_file(e.name) and e.is_file() for e in entries):
             return  # a module of its own
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if entry.name.endswith((".tfvars", ".tfvars.json")) and entry.is_file() and not entry.is_symlink():
+            if is_vars_file(entry.name) and entry.is_file() and not entry.is_symlink():
                 if entry not in auto:
                     found.append(entry)
             elif depth < _DEPLOYMENT_DEPTH and entry.is_dir() and not entry.is_symlink():
