@@ -15,20 +15,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from iacguard.flags import SCAN_FLAGS, ScanFlag
 from iacguard.version import __version__
-
-
-def _fast_names() -> dict[str, ScanFlag]:
-    """Option name or alias -> its row, for the flags this parser reads (flags.SCAN_FLAGS says which)."""
-    return {name: row for row in SCAN_FLAGS if row.fast for name in row.names}
 
 
 def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
     """`scan` options as ScanFlags fields, or None when the command line is not the simple shape."""
     if not argv or argv[0] != "scan":
         return None
-    known = _fast_names()
+    from iacguard.flags import SCAN_FLAGS  # not for --version
+
+    known = {name: row for row in SCAN_FLAGS if row.fast for name in row.names}
     fields: dict[str, object] = {}
     lists: dict[str, list[object]] = {row.dest: [] for row in SCAN_FLAGS if row.fast and row.kind == "repeated"}
     paths: list[Path] = []
