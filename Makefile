@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: scan test lint venv clean
+.PHONY: scan test test-fast lint venv clean
 
 $(BIN)/iacguard: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(VENV)/.test-extras
 
 test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Local iteration: the whole suite but the Terraform oracle (real `terraform plan` per configuration,
+# the slowest part by far). CI runs `make test`.
+test-fast: lint
+	$(BIN)/python -m pytest -q -m "not oracle" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Baselines: record today's findings, then fail only on new ones.
 
-A finding is identified by rule, unit, user and the addresses of its keys, never by line numbers,
-so moving code does not make an old finding new; a new key for a known user does.
+A finding is identified by rule, unit, subject and its evidence (iacguard.identity), never by line
+numbers, so moving code does not make an old finding new; a new key for a known user does.
 """
 
 from __future__ import annotations
@@ -11,23 +11,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from iacguard import reading
+from iacguard.identity import baseline_entry
 from iacguard.model import Finding
 from iacguard.options import Limits
-from iacguard.reporters.common import repository_unit
 
 FORMAT_VERSION = 1
 BASELINE_BYTES = Limits().max_file_bytes  # read within file_bytes; a pipe or device is never opened
 
 
-def identity(finding: Finding, root: str = "") -> str:
-    """Rule, unit (relative to the repository root, so the same from any directory), user, keys."""
-    user = finding.user.lower() if finding.user is not None else f"ref:{finding.user_ref}"
-    addresses = ",".join(sorted(k.address for k in finding.keys if k.status != "Inactive"))
-    return f"{finding.rule_id}|{repository_unit(finding.unit, root)}|{user}|{addresses}"
-
-
 def write(path: Path, findings: Iterable[Finding], root: str = "") -> int:
-    entries = sorted({identity(f, root) for f in findings if f.verdict in ("fail", "warn")})
+    entries = sorted({baseline_entry(f, root) for f in findings if f.verdict in ("fail", "warn")})
     path.write_text(json.dumps({"version": FORMAT_VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8")
     return len(entries)
 
@@ -52,7 +45,7 @@ def apply(findings: Iterable[Finding], known: set[str], source: Path, root: str 
     """Findings already in the baseline are kept, marked suppressed, so they never fail the build."""
     out = []
     for finding in findings:
-        if finding.verdict != "pass" and not finding.suppressed and identity(finding, root) in known:
+        if finding.verdict != "pass" and not finding.suppressed and baseline_entry(finding, root) in known:
             finding = finding._replace(suppressed=True, suppression=f"in baseline {source}", baselined=True)
         out.append(finding)
     return out

@@ -142,6 +142,7 @@ class ResultCache:
         self._directory = directory
         self._locate = locate
         self._boundaries = boundaries
+        self.refused: Path | None = None  # a directory not used because the scanned repository holds it
         self._seen: dict[str, str] = {}  # files already hashed during this scan
 
     @property
@@ -161,6 +162,7 @@ class ResultCache:
         # The directory may not exist yet: its nearest existing ancestor says where it would be.
         real = os.path.realpath(directory)
         if any(inside(real, [os.path.realpath(b)]) for b in self._boundaries):
+            self.refused = directory
             return None
         return directory
 
@@ -179,9 +181,8 @@ class ResultCache:
         known = self._seen.get(path)
         return known if known is not None else _file_state(path)
 
-    def key(self, *parts: Any) -> str:
-        if not self.enabled:
-            return ""  # never looked up: the digest of iacguard's own code (0.1 s) is not worth computing
+    @staticmethod
+    def key(*parts: Any) -> str:
         import hashlib
 
         from iacguard.model import AccessKey, Scenario, Unit

@@ -106,16 +106,16 @@ def _matches(cfn: Any) -> Iterator[tuple[str, RuleMatch]]:
     for finding in check_unit(unit):
         if finding.verdict == "pass" or finding.suppressed:  # iacguard's suppressions hold here too
             continue
-        for key in finding.keys:
-            if key.status == "Inactive":
+        for key in finding.facts["keys"]:
+            if key["status"] == "Inactive":
                 continue
-            logical_id = key.address.removeprefix("Resources/")
+            logical_id = key["address"].removeprefix("Resources/")
             message = finding.message
             if isinstance(resources.get(logical_id), dict):
                 # the key's own line, where `iacguard scan` points too
                 yield finding.verdict, RuleMatch(["Resources", logical_id], message)
             else:  # a key made by a loop we kept unknown: point at the loop by line
-                line = (key.line or 1) - 1
+                line = (key["line"] or 1) - 1
                 yield finding.verdict, RuleMatch(["Resources", logical_id], message, location=(line, 0, line, 0))
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from iacguard import run
+from iacguard import reporters, run
 from iacguard.flags import PATHS_HELP, SCAN_FLAGS, ScanFlag
 from iacguard.version import __version__
 
@@ -87,7 +87,7 @@ def _scan(**given: Any) -> None:
 
 def _scan_parameter(row: ScanFlag) -> inspect.Parameter:
     """One row of flags.SCAN_FLAGS as the Typer parameter it stands for."""
-    option = typer.Option(*row.names, help=row.help, metavar=row.metavar)
+    option = typer.Option(*row.names, help=row.help() if callable(row.help) else row.help, metavar=row.metavar)
     kind: Any
     if row.kind == "flag":
         kind, default = (bool if row.unset is False else bool | None), row.unset
@@ -185,7 +185,7 @@ _REGION = typer.Option("--region", help="AWS region (IAM is global; used for sig
 @app.command()
 def audit(
     output_format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", metavar="FORMAT[=PATH]", help="text, json, sarif, junit, github; repeat.")] = None,
+        "--format", "-f", metavar="FORMAT[=PATH]", help=f"{', '.join(reporters.names())}; repeat.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     profile: Annotated[str | None, _PROFILE] = None,
     region: Annotated[str | None, _REGION] = None,

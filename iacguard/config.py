@@ -175,13 +175,14 @@ def _validate(values: Any, path: Path, repository: str | None = None, section: s
         if key in out:
             out[key] = resolved(key, out[key])
     if "format" in out:
-        from iacguard.options import FORMATS
+        from iacguard import reporters
 
         specs = []
         for spec in out["format"]:
             name, eq, target = spec.partition("=")
-            if name.strip().lower() not in FORMATS:
-                raise ConfigError(f"{where}: format: unknown format {name.strip()!r} (known: {', '.join(FORMATS)})")
+            if name.strip().lower() not in reporters.names():
+                raise ConfigError(f"{where}: format: unknown format {name.strip()!r} "
+                                  f"(known: {', '.join(reporters.names())})")
             if eq and not target.strip():
                 raise ConfigError(f"{where}: format: {spec!r} names no file after '='")
             specs.append(f"{name}={resolved('format', target)}" if eq else spec)

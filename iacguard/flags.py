@@ -7,6 +7,7 @@ Imported on every start-up: standard library only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -19,17 +20,21 @@ class ScanFlag(NamedTuple):
     dest: str  # the run.ScanFlags field (or, for the --account options, the cli.py parameter)
     names: tuple[str, ...]  # long name first, then aliases
     kind: Kind  # flag: no value; valued: one value (Click keeps the last); repeated: a list
-    help: str
+    help: str | Callable[[], str]  # a callable when the text is built from something costly to load
     value: type = str  # Path or str
     metavar: str | None = None
     unset: bool | None = None  # a flag's value when not given: None lets the config file decide
     fast: bool = True  # the entry point reads it without Typer (its value needs no conversion)
 
 
+def _format_help() -> str:
+    from iacguard import reporters  # its help lines import every reporter: only for --help
+
+    return f"Output format: {reporters.help_text()}. Repeat to write several; FORMAT=PATH writes to a file."
+
+
 SCAN_FLAGS: tuple[ScanFlag, ...] = (
-    ScanFlag("output_format", ("--format", "-f"), "repeated",
-             "Output format: text, json, sarif, junit, github, gitlab. Repeat to write several; "
-             "FORMAT=PATH writes to a file.", metavar="FORMAT[=PATH]"),
+    ScanFlag("output_format", ("--format", "-f"), "repeated", _format_help, metavar="FORMAT[=PATH]"),
     ScanFlag("output", ("--output", "-o"), "valued", "Write the report to this file.", Path),
     ScanFlag("var_file", ("--var-file",), "repeated",
              "Terraform variable file, applied after terraform.tfvars and *.auto.tfvars.", Path, fast=False),

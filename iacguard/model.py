@@ -11,6 +11,7 @@ unknown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
 Status = Literal["Active", "Inactive", "Unknown"]
@@ -123,31 +124,38 @@ def plain(value: Any) -> Any:
     return value
 
 
-class KeyReport(NamedTuple):
-    address: str
-    file: str
-    line: int | None
-    status: Status
-    reason: str
-    instances: KeyCount
+class Related(NamedTuple):
+    """A place that belongs to a finding besides its primary location (AWS130IAM13: each key of the user)."""
+
+    location: Location
+    message: str  # e.g. "aws_iam_access_key.b Active (status not set (Active))"
 
 
 class Finding(NamedTuple):
-    """The verdict for one user in one unit (passes are kept for JUnit)."""
+    """One rule's verdict on one subject in one unit (passes are kept for JUnit).
+
+    Reporters read only these fields: a rule's own facts travel in ``facts`` (JSON-ready, shown as they
+    are), so a new control needs no reporter change."""
 
     rule_id: str
     verdict: Literal["fail", "warn", "pass"]
     unit: str
-    user: str | None
-    user_ref: str | None
-    active_min: int
-    active_max: int | None
+    subject: str  # what the verdict is about, for people (AWS130IAM13: "alice (aws_iam_user.alice)")
     message: str
     location: Location
-    keys: tuple[KeyReport, ...]
+    related: tuple[Related, ...] = ()
+    # JSON-ready (dicts, lists, str, int, bool, None); a file is under the key "file" (SARIF writes it
+    # relative to the repository root).  Never mutated, so the shared default is safe.
+    facts: Mapping[str, Any] = {}
     suppressed: bool = False
     suppression: str | None = None  # reason, or why a suppression was not honoured
     baselined: bool = False  # suppressed because the baseline holds it (not an inline suppression)
+    # The subject as identity compares it, when that differs from `subject` (AWS130IAM13: "name:alice",
+    # lower-cased as IAM compares names, or "ref:var.u"): see iacguard.identity.
+    subject_key: str = ""
+    # What a baseline entry rests on besides the subject: a finding whose evidence changes is new
+    # (AWS130IAM13: the addresses of the counted keys, so a new key for a known user is new).
+    evidence: tuple[str, ...] = ()
 
 
 class ScanResult(NamedTuple):

@@ -27,7 +27,6 @@ class Limits(NamedTuple):
     max_condition_nodes: int = 100_000
 
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")  # --format names
 LIMIT_NAMES = tuple(field.removeprefix("max_") for field in Limits._fields)
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from iacguard import reporters
 from iacguard.version import __version__
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from iacguard.model import ScanResult
     from iacguard.options import ScanOptions
 
-from iacguard.options import FORMATS
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -94,8 +94,8 @@ def output_specs(formats: list[str] | None, output: Path | None) -> list[OutputS
 def parse_format(spec: str, default_output: Path | None) -> OutputSpec:
     name, _, path = spec.partition("=")
     name = name.strip().lower()
-    if name not in FORMATS:
-        raise UsageError(f"unknown format {name!r}; choose from {', '.join(FORMATS)}", "--format")
+    if name not in reporters.names():
+        raise UsageError(f"unknown format {name!r}; choose from {', '.join(reporters.names())}", "--format")
     return OutputSpec(name, Path(path) if path else default_output)
 
 
@@ -315,40 +315,13 @@ class _progress:
 def write_report(spec: OutputSpec, result: ScanResult, *, quiet: bool, no_color: bool) -> None:
     if spec.path is not None:
         spec.path.parent.mkdir(parents=True, exist_ok=True)  # `-f sarif=reports/x.sarif` on a fresh checkout
-    if spec.format == "text":
-        from iacguard.reporters.text import render_text
-
-        if spec.path is None:
-            render_text(result, console(sys.stdout, no_color), quiet=quiet)
-            return
-        with spec.path.open("w", encoding="utf-8") as handle:
-            render_text(result, console(handle, True), quiet=quiet)
-        return
-    text = render(spec.format, result, pretty=spec.path is None and sys.stdout.isatty())
+    context = reporters.ReportContext(__version__, quiet=quiet, pretty=spec.path is None and sys.stdout.isatty())
+    if spec.path is None:
+        screen = console(sys.stdout, no_color)  # rich's own reading of the terminal, NO_COLOR, FORCE_COLOR
+        context = context._replace(terminal=screen.is_terminal, no_color=screen.no_color,
+                                   color_system=screen.color_system)
+    text = reporters.get(spec.format).render(result, context)
     if spec.path is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         spec.path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-
-
-def render(fmt: str, result: ScanResult, *, pretty: bool = True) -> str:
-    if fmt == "json":
-        from iacguard.reporters.json import render_json
-
-        return render_json(result, __version__, pretty=pretty)
-    if fmt == "sarif":
-        from iacguard.catalogue import load_rules, rule_as_dict
-        from iacguard.reporters.sarif import render_sarif
-
-        return render_sarif(result, __version__, [rule_as_dict(r) for r in load_rules().values()])
-    if fmt == "junit":
-        from iacguard.reporters.junit import render_junit
-
-        return render_junit(result)
-    if fmt == "gitlab":
-        from iacguard.reporters.gitlab import render_gitlab
-
-        return render_gitlab(result)
-    from iacguard.reporters.github import render_github
-
-    return render_github(result)

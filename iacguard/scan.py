@@ -157,7 +157,8 @@ def load_terraform(tf_dirs: list[discover.FoundDir], options: ScanOptions, resul
                             for call in grouping.missing_calls(root, dirs))
             units.append(Unit(name, "terraform", tuple(display_path(f) for f in entry.files), (), notes, missing))
             continue
-        key = results.key("terraform", root, options)
+        # No cache: no key (it hashes iacguard's own code, 0.1 s)
+        key = results.key("terraform", root, options) if results.enabled else ""
         cached = results.get(key)
         units.append(cached)
         if cached is None:

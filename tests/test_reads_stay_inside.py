@@ -87,7 +87,7 @@ def test_a_link_out_of_the_repository_is_never_read(chosen: list[tuple[str, str 
         if kind != "dir" and not name.endswith("modules.json"):
             assert name in mentioned, (name, mentioned)  # never a silent skip
     # the unit is still decided from what is inside: var.who has no value, two keys share it
-    assert any(f.verdict == "fail" and f.user_ref == "var.who" for f in result.findings)
+    assert any(f.verdict == "fail" and f.facts["user_ref"] == "var.who" for f in result.findings)
 
 
 def _special(kind: str, path: Path) -> None:

@@ -126,7 +126,7 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_runs(wheel: Path, tmp_pa
                           capture_output=True, text=True, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
     assert scan.returncode == 1 and json.loads(scan.stdout)["summary"]["fail"] == 2, scan.stderr
     api = ("import iacguard, pathlib, sys; r = iacguard.scan([sys.argv[1]]); "
-           "print(sorted(f.user for f in r.findings if f.verdict == 'fail')); "
+           "print(sorted(f.facts['user'] for f in r.findings if f.verdict == 'fail')); "
            "print(pathlib.Path(iacguard.__file__).parent.joinpath('py.typed').is_file())")
     run = subprocess.run([str(python), "-c", api, str(REPO / "examples")], capture_output=True, text=True, cwd=tmp_path)
     assert run.stdout.split("\n")[:2] == ["['deploy', 'deploy']", "True"], run.stderr

@@ -81,4 +81,4 @@ def test_a_sensitive_variable_never_reaches_any_output(secret: str, road: str, e
         assert secret.lower() not in text.lower(), (fmt, road)
     findings = [f for f in result.findings if f.verdict != "pass"]
     assert [f.verdict for f in findings] == ["fail"], road  # both keys still count for one user
-    assert "(sensitive" in (findings[0].user_ref or "")
+    assert "(sensitive" in (findings[0].facts["user_ref"] or "")

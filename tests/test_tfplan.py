@@ -26,11 +26,11 @@ def load(path: Path, options: ScanOptions | None = None) -> Unit:
 
 
 def verdicts(unit: Unit) -> dict[str, str]:
-    return {f.user or f.user_ref or "?": f.verdict for f in check_unit(unit)}
+    return {f.facts["user"] or f.facts["user_ref"] or "?": f.verdict for f in check_unit(unit)}
 
 
 def finding(unit: Unit, user: str) -> Finding:
-    return next(f for f in check_unit(unit) if (f.user or f.user_ref) == user)
+    return next(f for f in check_unit(unit) if (f.facts["user"] or f.facts["user_ref"]) == user)
 
 
 def keys(unit: Unit) -> dict[str, AccessKey]:
@@ -78,8 +78,8 @@ def test_two_keys_by_count_fail_one_key_passes() -> None:
     assert not unit.errors
     assert verdicts(unit) == {"alice": "fail", "bob": "pass"}
     alice = finding(unit, "alice")
-    assert alice.active_min == 2
-    assert {k.address for k in alice.keys} == {"aws_iam_access_key.ci[0]", "aws_iam_access_key.ci[1]"}
+    assert alice.facts["active_keys"]["min"] == 2
+    assert {k["address"] for k in alice.facts["keys"]} == {"aws_iam_access_key.ci[0]", "aws_iam_access_key.ci[1]"}
 
 
 def test_rotation_with_one_inactive_key_passes() -> None:
@@ -98,8 +98,8 @@ def test_replacements_forget_and_delete_after_apply() -> None:
     # and ["delete"] does not count.
     assert verdicts(unit) == {"kate": "pass", "leo": "fail", "mia": "pass"}
     leo = finding(unit, "leo")
-    assert {k.address for k in leo.keys} == {"aws_iam_access_key.leo", "aws_iam_access_key.leo_legacy"}
-    assert "removed block" in next(k.reason for k in leo.keys if k.address.endswith("leo_legacy"))
+    assert {k["address"] for k in leo.facts["keys"]} == {"aws_iam_access_key.leo", "aws_iam_access_key.leo_legacy"}
+    assert "removed block" in next(k["reason"] for k in leo.facts["keys"] if k["address"].endswith("leo_legacy"))
     assert "aws_iam_access_key.mia_old" not in keys(unit)
 
 
@@ -120,28 +120,28 @@ def test_user_by_unique_id_of_a_new_user_is_followed_through_the_configuration()
     # dave_by_id has `user` unknown in change.after; dave_by_name knows it: same user.
     dave = finding(unit, "dave")
     assert dave.verdict == "fail"
-    assert dave.user_ref == "aws_iam_user.dave"
-    assert {k.address for k in dave.keys} == {"aws_iam_access_key.dave_by_id",
+    assert dave.facts["user_ref"] == "aws_iam_user.dave"
+    assert {k["address"] for k in dave.facts["keys"]} == {"aws_iam_access_key.dave_by_id",
                                                "aws_iam_access_key.dave_by_name"}
 
 
 def test_user_through_a_data_source_read_at_apply() -> None:
     unit = load(PLANS / "unknown-user" / "plan.json")
     erin = finding(unit, "erin")
-    assert (erin.verdict, erin.user_ref) == ("pass", "data.aws_iam_user.erin")
+    assert (erin.verdict, erin.facts["user_ref"]) == ("pass", "data.aws_iam_user.erin")
 
 
 def test_user_through_a_local_is_counted_by_the_expression() -> None:
     # Locals are not in plan JSON: the keys sharing `local.frank` are one user.
     unit = load(PLANS / "unknown-user" / "plan.json")
     frank = finding(unit, "local.frank")
-    assert (frank.verdict, frank.user, frank.active_min) == ("fail", None, 2)
+    assert (frank.verdict, frank.facts["user"], frank.facts["active_keys"]["min"]) == ("fail", None, 2)
 
 
 def test_user_picked_per_instance_by_count_index_and_each_value() -> None:
     unit = load(PLANS / "indexed-users" / "plan.json")
     assert verdicts(unit) == {"svc-0": "pass", "svc-1": "pass", "oli": "fail", "pat": "pass"}
-    assert finding(unit, "oli").user_ref == 'aws_iam_user.people["oli"]'
+    assert finding(unit, "oli").facts["user_ref"] == 'aws_iam_user.people["oli"]'
     assert not unit.notes
 
 
@@ -149,9 +149,9 @@ def test_module_for_each_and_module_input_from_a_new_user() -> None:
     unit = load(PLANS / "module-for-each" / "plan.json")
     # ivan's keys live in a module whose `user` input is aws_iam_user.ivan.unique_id.
     assert verdicts(unit) == {"gina": "fail", "hank": "pass", "ivan": "fail"}
-    assert finding(unit, "ivan").user_ref == "aws_iam_user.ivan"
+    assert finding(unit, "ivan").facts["user_ref"] == "aws_iam_user.ivan"
     gina = finding(unit, "gina")
-    assert {k.address for k in gina.keys} == {'module.team["gina"].aws_iam_access_key.this[0]',
+    assert {k["address"] for k in gina.facts["keys"]} == {'module.team["gina"].aws_iam_access_key.this[0]',
                                                'module.team["gina"].aws_iam_access_key.this[1]'}
 
 
@@ -166,7 +166,7 @@ def test_errored_plan_is_an_error_and_its_missing_keys_warn() -> None:
     # Terraform left aws_iam_access_key.jane out of the plan (unknown count).
     jane = finding(unit, "jane")
     assert jane.verdict == "warn"
-    assert jane.active_max is None
+    assert jane.facts["active_keys"]["max"] is None
 
 
 def test_deferred_keys_are_unknown() -> None:
@@ -186,7 +186,7 @@ def test_state_counts_every_key_with_its_status(name: str) -> None:
     assert unit.kind == "terraform-state"
     assert not unit.errors
     assert verdicts(unit) == {"kate": "pass", "leo": "fail", "mia": "fail"}
-    assert finding(unit, "mia").active_min == 3
+    assert finding(unit, "mia").facts["active_keys"]["min"] == 3
 
 
 # --- where findings point -----------------------------------------------------------------
@@ -310,6 +310,6 @@ def test_a_key_whose_user_is_one_of_several_warns_each_candidate(tmp_path: Path)
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(plan_json(root, tmp_path / "work")))
     result = scan([plan], ScanOptions())
-    verdicts = {f.user: f.verdict for f in result.findings}
+    verdicts = {f.facts["user"]: f.verdict for f in result.findings}
     assert verdicts.get("alice") in ("fail", "warn"), verdicts
     assert verdicts.get("alice") != "pass"

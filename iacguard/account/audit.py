@@ -6,12 +6,12 @@ GetAccessKeyLastUsed, so the cost is two calls plus a few per flagged user, not 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from iacguard.account import keys as account_keys
 from iacguard.account import report
 from iacguard.account.keys import AccountKey
-from iacguard.model import Finding, KeyCount, KeyReport, Location, Note, ScanResult, Unit
+from iacguard.model import Finding, Location, Note, Related, ScanResult, Unit, UserId
 
 RULE_ID = "AWS130IAM13"
 DETAIL_WORKERS = 4  # concurrent per-user reads; standard retries absorb IAM's throttling
@@ -56,26 +56,36 @@ def _finding(view: AccountView, user: report.ReportUser) -> Finding:
     where = user.arn or user_location(view.account_id, user.name)
     keys = view.keys.get(user.name)
     if keys is None:  # not flagged by the report
-        return Finding(RULE_ID, "pass", unit_name(view.account_id), user.name, None, user.active_keys,
-                       user.active_keys, f"IAM user {user.name!r} has {user.active_keys} active access key(s)",
-                       Location(where), ())
+        return _user_finding(view, user.name, "pass", user.active_keys,
+                             f"IAM user {user.name!r} has {user.active_keys} active access key(s)", where, [])
     active = [k for k in keys if k.status == "Active"]
     extra = account_keys.surplus(keys)
     extra_ids = {k.key_id for k in extra}
-    reports = tuple(
-        KeyReport(k.key_id, where, None, "Active" if k.status == "Active" else "Inactive",
-                  account_keys.describe(k) + ("; deactivate: " + account_keys.deactivate_command(k)
-                                              if k.key_id in extra_ids else ""), KeyCount.exactly(1))
-        for k in keys)
+    reports = [
+        {"address": k.key_id, "file": where, "line": None, "status": "Active" if k.status == "Active" else "Inactive",
+         "reason": account_keys.describe(k) + ("; deactivate: " + account_keys.deactivate_command(k)
+                                               if k.key_id in extra_ids else "")}
+        for k in keys]
     if len(active) < 2:  # changed since the report was generated (it can be four hours old)
-        return Finding(RULE_ID, "pass", unit_name(view.account_id), user.name, None, len(active), len(active),
-                       f"IAM user {user.name!r} has {len(active)} active access key(s)", Location(where), reports)
+        return _user_finding(view, user.name, "pass", len(active),
+                             f"IAM user {user.name!r} has {len(active)} active access key(s)", where, reports)
     listing = "; ".join(f"{k.key_id} ({account_keys.describe(k)})" for k in active)
     advice = "; ".join(f"deactivate {k.key_id} ({'never used' if k.last_used is None else 'used longest ago'}): "
                        f"{account_keys.deactivate_command(k)}" for k in extra)
     message = f"IAM user {user.name!r} has {len(active)} active access keys ({listing}). {advice}"
-    return Finding(RULE_ID, "fail", unit_name(view.account_id), user.name, None, len(active), len(active), message,
-                   Location(where), reports)
+    return _user_finding(view, user.name, "fail", len(active), message, where, reports)
+
+
+def _user_finding(view: AccountView, name: str, verdict: Literal["fail", "pass"], active: int, message: str,
+                  where: str, keys: list[dict[str, Any]]) -> Finding:
+    """A finding of the same shape as the check's for code (the same facts, related keys and identity)."""
+    return Finding(
+        RULE_ID, verdict, unit_name(view.account_id), name, message, Location(where),
+        related=tuple(Related(Location(k["file"]), f"{k['address']} {k['status']} ({k['reason']})") for k in keys),
+        facts={"user": name, "user_ref": None, "active_keys": {"min": active, "max": active}, "keys": keys},
+        subject_key=UserId(name).key,
+        evidence=tuple(k["address"] for k in keys if k["status"] != "Inactive"),
+    )
 
 
 def result(view: AccountView) -> ScanResult:

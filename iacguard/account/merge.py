@@ -72,9 +72,9 @@ def _bounded(scenario: Scenario, live: dict[str, list[AccountKey]], users: dict[
 def _point_at_code(finding: Finding, unit: Unit) -> Finding:
     """Annotations belong on the code: the first counted key that is not an account key."""
     code = {k.address for s in unit.scenarios for k in s.keys}
-    for key in finding.keys:
-        if key.address in code and key.status != "Inactive":
-            return finding._replace(location=Location(key.file, key.line))
+    for key in finding.facts["keys"]:
+        if key["address"] in code and key["status"] != "Inactive":
+            return finding._replace(location=Location(key["file"], key["line"]))
     return finding
 
 

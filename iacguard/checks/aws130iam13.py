@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-from iacguard.model import MAX_SHOWN, AccessKey, Finding, KeyCount, KeyReport, Scenario, Unit, UserId, shorten
+from iacguard.model import MAX_SHOWN, AccessKey, Finding, KeyCount, Related, Scenario, Unit, UserId, shorten
 from iacguard.suppressions import decide
 
 RULE_ID = "AWS130IAM13"
@@ -192,16 +192,21 @@ def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: dt.date |
                 rule_id=RULE_ID,
                 verdict=verdict,
                 unit=unit.name,
-                user=user.name,
-                user_ref=user.ref,
-                active_min=low,
-                active_max=None if high == float("inf") else int(high),
+                subject=(user.ref or "unknown user") if user.name is None
+                else user.name if not user.ref or user.ref == user.name else f"{user.name} ({user.ref})",
                 message=message,
                 location=active[0].location,
-                keys=tuple(
-                    KeyReport(k.address, k.location.file, k.location.line, k.status, k.reason, k.instances)
-                    for k in keys
-                ),
+                related=tuple(Related(k.location, f"{k.address} {k.status} ({k.reason})" if k.reason
+                                      else f"{k.address} {k.status}") for k in keys),
+                facts={
+                    "user": user.name,
+                    "user_ref": user.ref,
+                    "active_keys": {"min": low, "max": None if high == float("inf") else int(high)},
+                    "keys": [{"address": k.address, "file": k.location.file, "line": k.location.line,
+                              "status": k.status, "reason": k.reason} for k in keys],
+                },
+                subject_key=user.key,
+                evidence=tuple(k.address for k in keys if k.status != "Inactive"),
                 suppressed=suppressed,
                 suppression=suppression,
             )

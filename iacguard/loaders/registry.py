@@ -71,7 +71,7 @@ def _load_template(document: Document) -> Unit | ScanError | None:
 
     path = Path(document.name)
     results, options = document.results, document.options
-    key = results.key("cloudformation", str(path.absolute()), options)
+    key = results.key("cloudformation", str(path.absolute()), options) if results.enabled else ""
     cached = results.get(key)
     if cached is not None:
         return cached

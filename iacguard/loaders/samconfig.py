@@ -6,6 +6,7 @@ for `sam deploy` (or for every command, under `global`); each is a deployment to
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def deployments(path: Path, display: str) -> dict[str, dict[str, str]] | ScanErr
     try:
         data = _load(path, text)
     except ValueError as error:
-        return ScanError(display, getattr(error, "lineno", None), f"not a valid samconfig file: {error}")
+        return ScanError(display, _error_line(error), f"not a valid samconfig file: {error}")
     if not isinstance(data, dict):
         return ScanError(display, 1, "not a valid samconfig file: the top level is not a table")
     out: dict[str, dict[str, str]] = {}
@@ -105,3 +106,13 @@ def parse_overrides(value: Any) -> dict[str, str] | None:
             return None
         out[key] = rest
     return out
+
+
+def _error_line(error: ValueError) -> int | None:
+    """The line of a YAML error (set by _load), or of a TOML one: tomllib says it only in its text before
+    Python 3.14 ("... (at line 2, column 24)")."""
+    line = getattr(error, "lineno", None)
+    if isinstance(line, int):
+        return line
+    match = re.search(r"\(at line (\d+), column \d+\)", str(error))
+    return int(match.group(1)) if match else None

@@ -80,17 +80,13 @@ def repository_unit(finding_unit: str, root: str) -> str:
     return repository_path(finding_unit, root) or finding_unit.replace(os.sep, "/")
 
 
-def user_label(finding: Finding) -> str:
-    """``alice (aws_iam_user.alice)``, or the unresolved expression alone."""
-    if finding.user is None:
-        return finding.user_ref or "unknown user"
-    if finding.user_ref and finding.user_ref != finding.user:
-        return f"{finding.user} ({finding.user_ref})"
-    return finding.user
-
-
 def where(file: str, line: int | None) -> str:
     return f"{file}:{line}" if line is not None else file
+
+
+def related_lines(finding: Finding) -> list[str]:
+    """``file:line: message`` for each related location."""
+    return [f"{where(r.location.file, r.location.line)}: {r.message}" for r in finding.related]
 
 
 # --- text from hostile input -----------------------------------------------------------

@@ -14,15 +14,15 @@ OSC, NUL, C1) and lone surrogates from the input are written as visible escapes.
 from __future__ import annotations
 
 from iacguard.model import Finding, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import (
     all_errors,
     all_notes,
     for_output,
     printable,
+    related_lines,
     reported,
     summarize,
-    user_label,
-    where,
 )
 
 
@@ -58,13 +58,13 @@ def _finding(finding: Finding) -> str:
     lines = [finding.message]
     if finding.suppression:  # only a suppression that was not honoured gets here
         lines.append(f"Suppression not honoured: {finding.suppression}")
-    lines += [f"{where(k.file, k.line)}: {k.address} {k.status} ({k.reason})" for k in finding.keys]
+    lines += related_lines(finding)
     return command(
         "error" if finding.verdict == "fail" else "warning",
         "\n".join(lines),
         file=finding.location.file,
         line=finding.location.line,
-        title=f"{finding.rule_id}: {user_label(finding)} in {finding.unit}",
+        title=f"{finding.rule_id}: {finding.subject} in {finding.unit}",
     )
 
 
@@ -85,3 +85,10 @@ def render_github(result: ScanResult) -> str:
                            f"{summary.suppressed - summary.baselined} suppressed inline, {summary.baselined} in the "
                            "baseline (--format json or sarif lists them)", title="iacguard"))
     return "".join(line + "\n" for line in out)
+
+
+HELP = "GitHub Actions annotations"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    return render_github(result)

@@ -13,9 +13,10 @@ import hashlib
 import json
 from typing import Any
 
+from iacguard.identity import fingerprint
 from iacguard.model import Finding, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import all_errors, reported, repository_path, repository_unit
-from iacguard.reporters.sarif import fingerprint
 
 
 def _location(file: str, line: int | None, root: str) -> dict[str, Any]:
@@ -56,3 +57,10 @@ def to_list(result: ScanResult) -> list[dict[str, Any]]:
 
 def render_gitlab(result: ScanResult) -> str:
     return json.dumps(to_list(result), indent=2, ensure_ascii=False) + "\n"
+
+
+HELP = "GitLab Code Quality"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    return render_gitlab(result)

@@ -1,7 +1,8 @@
 """The JSON report: a public contract, described by ``iacguard/schemas/scan-result.schema.json``.
 
 ``findings`` holds every fail and warn (suppressed ones too, marked); passes are
-only counted in ``summary.users``.  ``summary.fail`` and ``summary.warn`` leave
+only counted in ``summary.users``.  A finding's rule-specific facts are its ``facts`` object, written as
+the rule gives them: this module knows no rule.  ``summary.fail`` and ``summary.warn`` leave
 suppressed findings out, since those never fail the build; ``summary.suppressed``
 counts them.
 """
@@ -12,28 +13,33 @@ import json
 from typing import Any
 
 from iacguard.model import Finding, Note, ScanError, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import all_errors, all_notes, map_strings, readable, reported, summarize
+
+SCHEMA_VERSION = 2  # of the report's shape, iacguard/schemas/scan-result.schema.json; bumped on any change
+
+# Schema 1 had AWS130IAM13's facts at the top of a finding.  For one more schema version they are also
+# written there (copied from `facts`, deprecated), so a consumer of schema 1 does not break.
+_DEPRECATED_TOP_LEVEL = ("user", "user_ref", "active_keys", "keys")
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
     out: dict[str, Any] = {
         "rule_id": finding.rule_id,
         "verdict": finding.verdict,
-        "user": finding.user,
-        "user_ref": finding.user_ref,
         "unit": finding.unit,
-        "active_keys": {"min": finding.active_min, "max": finding.active_max},
+        "subject": finding.subject,
         "message": finding.message,
         "file": finding.location.file,
         "line": finding.location.line,
         "suppressed": finding.suppressed,
-        "keys": [
-            {"address": k.address, "file": k.file, "line": k.line, "status": k.status, "reason": k.reason}
-            for k in finding.keys
-        ],
+        "related": [{"file": r.location.file, "line": r.location.line, "message": r.message}
+                    for r in finding.related],
+        "facts": dict(finding.facts),
     }
     if finding.suppression is not None:
         out["suppression"] = finding.suppression
+    out.update((name, finding.facts[name]) for name in _DEPRECATED_TOP_LEVEL if name in finding.facts)
     return out
 
 
@@ -51,6 +57,7 @@ def _note(note: Note) -> dict[str, Any]:
 
 def to_dict(result: ScanResult, version: str) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "version": version,
         "summary": summarize(result)._asdict(),
         "findings": [_finding(f) for f in reported(result)],
@@ -75,3 +82,10 @@ def load_schema() -> dict[str, Any]:
     text = files("iacguard").joinpath("schemas", "scan-result.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+HELP = "the public contract, with a JSON Schema"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    return render_json(result, context.version, pretty=context.pretty)

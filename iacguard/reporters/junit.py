@@ -21,7 +21,8 @@ import re
 import xml.etree.ElementTree as ET
 
 from iacguard.model import Finding, ScanError, ScanResult
-from iacguard.reporters.common import all_errors, user_label, where
+from iacguard.reporters import ReportContext
+from iacguard.reporters.common import all_errors, related_lines, where
 
 _SUITE_FOR_OTHER_ERRORS = "iacguard"
 # Characters XML 1.0 cannot carry at all, even escaped: a file with odd bytes must not break the report.
@@ -37,7 +38,7 @@ def _details(finding: Finding) -> str:
     if finding.suppression:
         label = "suppressed" if finding.suppressed else "suppression not honoured"
         lines.append(f"{label}: {finding.suppression}")
-    lines += [f"{where(k.file, k.line)}: {k.address} {k.status} ({k.reason})" for k in finding.keys]
+    lines += related_lines(finding)
     return _clean("\n".join(lines))
 
 
@@ -45,7 +46,7 @@ def _testcase(suite: ET.Element, finding: Finding) -> str:
     """Add the user's testcase; returns its outcome for the counts."""
     case = ET.SubElement(suite, "testcase", {
         "classname": _clean(finding.unit),
-        "name": _clean(f"{finding.rule_id} {user_label(finding)}"),
+        "name": _clean(f"{finding.rule_id} {finding.subject}"),
         "file": _clean(finding.location.file),
         "time": "0",
     })
@@ -120,3 +121,10 @@ def render_junit(result: ScanResult) -> str:
     root.set("time", "0")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+HELP = "JUnit XML for GitLab and Jenkins test reports"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    return render_junit(result)

@@ -16,15 +16,17 @@ appears once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from iacguard.identity import fingerprint
 from iacguard.model import Finding, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import (
     all_errors,
     all_notes,
@@ -35,7 +37,6 @@ from iacguard.reporters.common import (
     repository_path,
     repository_unit,
     summarize,
-    user_label,
 )
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -45,29 +46,6 @@ FINGERPRINT_KEY = "iacguardUser/v1"
 # GitHub reads security-severity as a CVSS-like score: >= 9 critical, 7-8.9 high,
 # 4-6.9 medium, 0.1-3.9 low.
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
-
-_BUILTIN_RULES: list[dict[str, Any]] = [
-    {
-        "id": "AWS130IAM13",
-        "title": "At most one active access key per IAM user",
-        "severity": "medium",
-        "rationale": (
-            "Every extra active access key is one more long-lived secret to leak, rotate and audit "
-            "(CIS AWS Foundations 1.13)."
-        ),
-        "remediation": (
-            "Keep one access key per user active: set the key being retired to Inactive, then remove it. "
-            "Prefer roles (IAM Identity Center, OIDC federation) to IAM user keys."
-        ),
-        "references": [
-            {
-                "title": "Manage access keys for IAM users",
-                "url": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
-            }
-        ],
-    }
-]
-
 
 # --- rules -----------------------------------------------------------------------
 
@@ -222,12 +200,15 @@ def _physical(file: str, line: int | None, root: str = "") -> dict[str, Any]:
     return {"artifactLocation": _artifact(file, root), "region": {"startLine": max(line or 1, 1)}}
 
 
-def fingerprint(finding: Finding, root: str = "") -> str:
-    """Rule + unit (relative to the repository root) + user (case-insensitive name, else its
-    reference): stable when lines move and whatever directory iacguard ran in."""
-    who = f"name:{finding.user.lower()}" if finding.user is not None else f"ref:{finding.user_ref or '?'}"
-    unit = repository_unit(finding.unit, root)
-    return hashlib.sha256(raw_bytes("\0".join((finding.rule_id, unit, who)))).hexdigest()
+def _rooted(value: Any, root: str) -> Any:
+    """Facts with each `file` relative to the repository root, as every location here is: a log must
+    read the same whatever directory iacguard ran in."""
+    if isinstance(value, Mapping):
+        return {k: (repository_path(v, root) or v) if k == "file" and isinstance(v, str) else _rooted(v, root)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rooted(v, root) for v in value]
+    return value
 
 
 def _result(finding: Finding, rule_index: int, root: str = "") -> dict[str, Any]:
@@ -244,18 +225,14 @@ def _result(finding: Finding, rule_index: int, root: str = "") -> dict[str, Any]
         "relatedLocations": [
             {
                 "id": i,
-                "physicalLocation": _physical(key.file, key.line, root),
-                "message": {"text": f"{key.address}: {key.status} ({key.reason})" if key.reason
-                            else f"{key.address}: {key.status}"},
+                "physicalLocation": _physical(related.location.file, related.location.line, root),
+                "message": {"text": related.message},
             }
-            for i, key in enumerate(finding.keys, 1)
+            for i, related in enumerate(finding.related, 1)
         ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding, root)},
-        "properties": {
-            "unit": unit,
-            "user": user_label(finding),
-            "activeKeys": {"min": finding.active_min, "max": finding.active_max},
-        },
+        # The rule's own facts as it gives them (AWS130IAM13: user, user_ref, active_keys, keys).
+        "properties": {"unit": unit, "subject": finding.subject, "facts": _rooted(finding.facts, root)},
     }
     if finding.suppressed:
         suppression: dict[str, Any] = {"kind": "external" if finding.baselined else "inSource"}
@@ -280,7 +257,7 @@ def _notifications(result: ScanResult) -> list[dict[str, Any]]:
 
 def to_dict(result: ScanResult, version: str, rules: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     findings = reported(result)
-    descriptors = _descriptors(rules if rules is not None else _BUILTIN_RULES, findings)
+    descriptors = _descriptors(rules or [], findings)
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     errors = all_errors(result)
     run: dict[str, Any] = {
@@ -302,3 +279,12 @@ def to_dict(result: ScanResult, version: str, rules: list[dict[str, Any]] | None
 def render_sarif(result: ScanResult, version: str, rules: list[dict[str, Any]] | None = None) -> str:
     # Lone surrogates (file names that are not UTF-8) as escapes in texts: the log is always valid UTF-8.
     return json.dumps(map_strings(to_dict(result, version, rules), readable), indent=2, ensure_ascii=False) + "\n"
+
+
+HELP = "SARIF 2.1.0 for GitHub code scanning"
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    from iacguard.catalogue import load_rules, rule_as_dict
+
+    return render_sarif(result, context.version, [rule_as_dict(r) for r in load_rules().values()])

@@ -1,4 +1,4 @@
-"""Text for people at a terminal: one block per failing or warning user, then a summary.
+"""Text for people at a terminal: one block per failing or warning finding, then a summary.
 
 Everything is built as ``rich.text.Text`` rather than markup, so that brackets in
 addresses (``aws_iam_access_key.a[0]``) and messages are printed as written, and
@@ -8,11 +8,15 @@ Without colour the verdict words and indentation carry the structure alone.
 
 from __future__ import annotations
 
+import io
+from typing import Literal, cast
+
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from iacguard.model import Finding, KeyReport, Note, ScanError, ScanResult
+from iacguard.model import Finding, Note, ScanError, ScanResult
+from iacguard.reporters import ReportContext
 from iacguard.reporters.common import (
     Summary,
     all_errors,
@@ -21,13 +25,11 @@ from iacguard.reporters.common import (
     printable,
     reported,
     summarize,
-    user_label,
     where,
 )
 
 INDENT = "      "  # under the verdict word
 _VERDICT_STYLE = {"fail": "bold red", "warn": "bold yellow"}
-_STATUS_STYLE = {"Active": "bold", "Inactive": "dim", "Unknown": "yellow"}
 
 
 def _plural(n: int, word: str) -> str:
@@ -44,29 +46,23 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - cell_len(text))  # cells, not characters: wide glyphs stay aligned
 
 
-KEY_LINES = 20  # per finding; `count = 300` must not bury the summary (other formats list every key)
+RELATED_LINES = 20  # per finding; `count = 300` must not bury the summary (other formats list them all)
 
 
-def _key_lines(all_keys: tuple[KeyReport, ...]) -> list[Text]:
-    keys = all_keys[:KEY_LINES] if len(all_keys) > KEY_LINES + 1 else all_keys
-    places = [where(k.file, k.line) for k in keys]
+def _related_lines(finding: Finding) -> list[Text]:
+    every = finding.related
+    shown = every[:RELATED_LINES] if len(every) > RELATED_LINES + 1 else every
+    places = [where(r.location.file, r.location.line) for r in shown]
     place_width = max((cell_len(p) for p in places), default=0)
-    address_width = max((cell_len(k.address) for k in keys), default=0)
-    status_width = max((len(k.status) for k in keys), default=0)
     lines = []
-    for place, key in zip(places, keys, strict=True):
+    for place, related in zip(places, shown, strict=True):
         line = Text(INDENT)
         line.append(_pad(place, place_width), style="cyan")
         line.append("  ")
-        line.append(_pad(key.address, address_width))
-        line.append("  ")
-        line.append(key.status, style=_STATUS_STYLE.get(key.status, ""))
-        if key.reason:
-            line.append(" " * (status_width - len(key.status) + 2))
-            line.append(_indented(key.reason, style="dim"))
+        line.append(_indented(related.message))
         lines.append(line)
-    if len(keys) < len(all_keys):
-        lines.append(Text(INDENT + f"… and {len(all_keys) - len(keys)} more keys (--format json lists them all)",
+    if len(shown) < len(every):
+        lines.append(Text(INDENT + f"… and {len(every) - len(shown)} more (--format json lists them all)",
                           style="dim"))
     return lines
 
@@ -78,13 +74,13 @@ def _block(finding: Finding) -> list[Text]:
     else:
         head.append(finding.verdict.upper().ljust(4), style=_VERDICT_STYLE.get(finding.verdict, ""))
     head.append("  ")
-    head.append(user_label(finding), style="bold")
+    head.append(finding.subject, style="bold")
     head.append(f"  {finding.rule_id}  in {finding.unit}", style="dim")
     lines = [head, Text(INDENT) + _indented(finding.message)]
     if finding.suppression:
         label = "suppressed: " if finding.suppressed else "suppression not honoured: "
         lines.append(Text(INDENT) + _indented(label + finding.suppression, style="dim italic"))
-    return lines + _key_lines(finding.keys)
+    return lines + _related_lines(finding)
 
 
 def _error_line(error: ScanError) -> Text:
@@ -148,3 +144,17 @@ def render_text(result: ScanResult, console: Console, *, quiet: bool = False) ->
         if errors or notes:
             console.print()
     console.print(_summary_line(summarize(result)), soft_wrap=True)
+
+
+HELP = "for people at a terminal; the default"
+
+_ColorSystem = Literal["auto", "standard", "256", "truecolor", "windows"]
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    out = io.StringIO()
+    # Styled as the terminal it goes to would get it (the caller knows whether there is one).
+    console = Console(file=out, force_terminal=context.terminal, no_color=context.no_color, highlight=False,
+                      soft_wrap=True, color_system=cast(_ColorSystem | None, context.color_system))
+    render_text(result, console, quiet=context.quiet)
+    return out.getvalue()

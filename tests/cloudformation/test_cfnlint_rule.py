@@ -58,9 +58,9 @@ def expected(path: Path, options: ScanOptions | None = None) -> set[tuple[int, s
     """(line, rule, message) of every active key of every finding iacguard scan reports and does not suppress."""
     unit = load_template(path, str(path), options or ScanOptions())
     assert isinstance(unit, Unit)
-    return {(key.line or 1, RULE_OF[f.verdict], f.message)
+    return {(key["line"] or 1, RULE_OF[f.verdict], f.message)
             for f in check_unit(unit) if f.verdict != "pass" and not f.suppressed
-            for key in f.keys if key.status != "Inactive"}
+            for key in f.facts["keys"] if key["status"] != "Inactive"}
 
 
 def test_every_fixture_is_covered(all_matches):

@@ -20,7 +20,7 @@ NO_OPTIONS = ScanOptions()
 
 def label(f: Finding) -> str:
     """The user's name in lower case (IAM names are case-insensitive), or its unresolved ref."""
-    return (f.user or "").lower() or f"ref:{f.user_ref}"
+    return (f.facts["user"] or "").lower() or "ref:" + str(f.facts["user_ref"])
 
 
 def load(name: str, options: ScanOptions = NO_OPTIONS, base: Path = FIXTURES) -> Unit:
@@ -43,13 +43,13 @@ def test_literal_users_ref_to_named_user_and_case():
 
 def test_key_reports_line_status_reason_and_user_resource():
     carol = finding("literal_users.yaml", "carol")
-    assert carol.user_ref == "CarolUser"  # the literal "Carol" and !Ref CarolUser are one user
-    reports = {k.address: k for k in carol.keys}
+    assert carol.facts["user_ref"] == "CarolUser"  # the literal "Carol" and !Ref CarolUser are one user
+    reports = {k["address"]: k for k in carol.facts["keys"]}
     assert set(reports) == {"Resources/CarolKey", "Resources/CarolOtherKey"}
-    assert reports["Resources/CarolKey"].line == 26
-    assert reports["Resources/CarolKey"].file == "literal_users.yaml"
+    assert reports["Resources/CarolKey"]["line"] == 26
+    assert reports["Resources/CarolKey"]["file"] == "literal_users.yaml"
     alice = finding("literal_users.yaml", "alice")
-    assert [k.reason for k in alice.keys] == ["Status not set (Active)", "Status: Active"]
+    assert [k["reason"] for k in alice.facts["keys"]] == ["Status not set (Active)", "Status: Active"]
 
 
 def test_ref_user_with_and_without_user_name_json():

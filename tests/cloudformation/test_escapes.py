@@ -77,7 +77,7 @@ def _scan(text: str, name: str) -> list[tuple[str | None, str]]:
         path.write_text(text)
         result = scan([path], ScanOptions(use_cache=False))
     assert not result.errors, result.errors
-    return [(f.user, f.verdict) for f in result.findings]
+    return [(f.facts["user"], f.verdict) for f in result.findings]
 
 
 @_SETTINGS

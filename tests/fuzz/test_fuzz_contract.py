@@ -111,5 +111,5 @@ def test_a_disguised_second_key_fails(files: dict[str, bytes]) -> None:
     with temp_tree(files) as tree:
         check_scan(tree)
         result = scan([tree], ScanOptions(use_cache=False))
-        verdicts = {f.user: f.verdict for f in result.findings if f.verdict != "pass"}
+        verdicts = {f.facts["user"]: f.verdict for f in result.findings if f.verdict != "pass"}
         assert verdicts == {"alice": "fail"} and not result.errors, (files, verdicts, result.errors)

@@ -169,7 +169,7 @@ def test_a_user_with_hundreds_of_keys_gets_a_readable_message_and_every_key_in_t
     with temp_tree({"template.yaml": template.encode()}) as tree:
         check_scan(tree)
         (finding,) = scan([tree], ScanOptions()).findings
-        assert finding.verdict == "fail" and len(finding.keys) == 300
+        assert finding.verdict == "fail" and len(finding.facts["keys"]) == 300
         assert "and 295 more" in finding.message and len(finding.message) < 1000
 
 
@@ -182,7 +182,7 @@ def test_a_user_name_of_twenty_thousand_characters_gives_a_short_message() -> No
     with temp_tree({"template.yaml": template.encode()}) as tree:
         check_scan(tree)
         (finding,) = scan([tree], ScanOptions()).findings
-        assert finding.verdict == "fail" and finding.user == name and len(finding.message) < 1000
+        assert finding.verdict == "fail" and finding.facts["user"] == name and len(finding.message) < 1000
 
 
 def test_names_of_any_length_from_terraform_give_short_messages() -> None:
@@ -196,4 +196,4 @@ def test_names_of_any_length_from_terraform_give_short_messages() -> None:
         assert [f.verdict for f in result.findings] == ["fail"]
         assert all(len(text) <= 1000 for text in [f.message for f in result.findings]
                    + [n.message for n in result.notes] + [e.message for e in result.errors])
-        assert result.notes and any(label in k.address for k in result.findings[0].keys)
+        assert result.notes and any(label in k["address"] for k in result.findings[0].facts["keys"])

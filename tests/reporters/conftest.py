@@ -3,86 +3,82 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Literal
 
 import pytest
 
 from iacguard.model import (
     Finding,
-    KeyCount,
-    KeyReport,
     Location,
     Note,
+    Related,
     ScanError,
     ScanResult,
     Scenario,
     Status,
     Unit,
+    UserId,
 )
 
 
 def _key(address: str, file: str, line: int | None, status: Status = "Active",
-         reason: str = "count = 2") -> KeyReport:
-    return KeyReport(address, file, line, status, reason, KeyCount.exactly(1))
+         reason: str = "count = 2") -> dict[str, Any]:
+    return {"address": address, "file": file, "line": line, "status": status, "reason": reason}
+
+
+def user_finding(verdict: Literal["fail", "warn", "pass"], unit: str, user: str | None, user_ref: str | None,
+                 active: tuple[int, int | None], message: str, location: Location,
+                 keys: tuple[dict[str, Any], ...], **rest: Any) -> Finding:
+    """An AWS130IAM13 finding of the shape the check gives (its facts, one related location per key)."""
+    subject = (user_ref or "unknown user") if user is None else (
+        user if not user_ref or user_ref == user else f"{user} ({user_ref})")
+    return Finding(
+        "AWS130IAM13", verdict, unit, subject, message, location,
+        related=tuple(Related(Location(k["file"], k["line"]), f"{k['address']} {k['status']} ({k['reason']})")
+                      for k in keys),
+        facts={"user": user, "user_ref": user_ref, "active_keys": {"min": active[0], "max": active[1]},
+               "keys": list(keys)},
+        subject_key=UserId(user, user_ref).key,
+        evidence=tuple(k["address"] for k in keys if k["status"] != "Inactive"),
+        **rest)
 
 
 def make_result(shift: int = 0) -> ScanResult:
     """Two units: prod has a failing, a warning, a suppressed and a passing user; dev has a pass."""
     prod, dev = "infra/prod", "infra/dev"
     keys_tf, more_tf = f"{prod}/keys.tf", f"{prod}/more keys.tf"
-    fail = Finding(
-        rule_id="AWS130IAM13",
-        verdict="fail",
-        unit=prod,
-        user="alice",
-        user_ref="aws_iam_user.alice",
-        active_min=2,
-        active_max=2,
-        message="IAM user 'alice' gets 2 active access keys: aws_iam_access_key.a[0] (count = 2); ...",
-        location=Location(keys_tf, 7 + shift),
-        keys=(
+    fail = user_finding(
+        "fail", prod, "alice", "aws_iam_user.alice", (2, 2),
+        "IAM user 'alice' gets 2 active access keys: aws_iam_access_key.a[0] (count = 2); ...",
+        Location(keys_tf, 7 + shift),
+        (
             _key("aws_iam_access_key.a[0]", keys_tf, 7 + shift),
             _key("aws_iam_access_key.a[1]", keys_tf, 7 + shift),
             _key("aws_iam_access_key.old", more_tf, 3 + shift, "Inactive", 'status = "Inactive"'),
         ),
     )
-    warn = Finding(
-        rule_id="AWS130IAM13",
-        verdict="warn",
-        unit=prod,
-        user=None,
-        user_ref="var.ci_user",
-        active_min=1,
-        active_max=None,
-        message=("the user given by var.ci_user may get unbounded active access keys, "
-                 "50% sure: a,b\nnext line"),
-        location=Location(more_tf, None),
-        keys=(
+    warn = user_finding(
+        "warn", prod, None, "var.ci_user", (1, None),
+        "the user given by var.ci_user may get unbounded active access keys, 50% sure: a,b\nnext line",
+        Location(more_tf, None),
+        (
             _key("aws_iam_access_key.ci", more_tf, None, "Active", "status defaults to Active"),
             _key("aws_iam_access_key.extra[*]", more_tf, 20 + shift, "Unknown", "count = var.n: no value"),
         ),
     )
-    suppressed = fail._replace(
-        user="Bob",
-        user_ref="aws_iam_user.bob",
-        location=Location(keys_tf, 30 + shift),
-        keys=(_key("aws_iam_access_key.b", keys_tf, 30 + shift),
-              _key("aws_iam_access_key.b2", keys_tf, 35 + shift)),
+    suppressed = user_finding(
+        "fail", prod, "Bob", "aws_iam_user.bob", (2, 2), fail.message, Location(keys_tf, 30 + shift),
+        (_key("aws_iam_access_key.b", keys_tf, 30 + shift), _key("aws_iam_access_key.b2", keys_tf, 35 + shift)),
         suppressed=True,
         suppression="rotation overlap until 2026-12-31",
     )
-    passing = Finding(
-        rule_id="AWS130IAM13",
-        verdict="pass",
-        unit=prod,
-        user="carol",
-        user_ref="aws_iam_user.carol",
-        active_min=1,
-        active_max=1,
-        message="IAM user 'carol' has at most 1 active access key(s)",
-        location=Location(keys_tf, 50 + shift),
-        keys=(_key("aws_iam_access_key.c", keys_tf, 50 + shift, reason="status defaults to Active"),),
+    passing = user_finding(
+        "pass", prod, "carol", "aws_iam_user.carol", (1, 1), "IAM user 'carol' has at most 1 active access key(s)",
+        Location(keys_tf, 50 + shift),
+        (_key("aws_iam_access_key.c", keys_tf, 50 + shift, reason="status defaults to Active"),),
     )
-    dev_pass = passing._replace(unit=dev, location=Location(f"{dev}/main.tf", 2), keys=())
+    dev_pass = user_finding("pass", dev, "carol", "aws_iam_user.carol", (1, 1), passing.message,
+                            Location(f"{dev}/main.tf", 2), ())
     units = (
         Unit(prod, "terraform", (keys_tf, more_tf), (Scenario("", ()),),
              notes=(Note(prod, 'module "vpc" (registry source) not analysed', f"{prod}/main.tf", 1),)),

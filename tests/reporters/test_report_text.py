@@ -21,10 +21,10 @@ def test_every_key_of_failing_and_warning_users_is_shown_with_file_and_line(resu
     for finding in result.findings:
         if finding.verdict == "pass":
             continue
-        for key in finding.keys:
-            place = f"{key.file}:{key.line}" if key.line is not None else key.file
-            assert any(place in line and key.address in line and key.status in line
-                       for line in text.splitlines()), (place, key.address)
+        for key in finding.facts["keys"]:
+            place = f"{key['file']}:{key['line']}" if key["line"] is not None else key["file"]
+            assert any(place in line and key["address"] in line and key["status"] in line
+                       for line in text.splitlines()), (place, key["address"])
 
 
 def test_blocks_name_verdict_user_and_unit(result: ScanResult) -> None:
@@ -75,15 +75,19 @@ def test_empty_scan_prints_just_the_summary(empty: ScanResult) -> None:
 
 
 def test_a_finding_with_many_keys_shows_twenty_in_counting_order_and_says_how_many_more(result: ScanResult) -> None:
-    from tests.reporters.conftest import _key
+    from tests.reporters.conftest import _key, user_finding
 
     fail = result.findings[0]
     keys = tuple(_key(f"aws_iam_access_key.k[{i}]", "infra/prod/keys.tf", 1) for i in range(300))
-    many = result._replace(findings=(fail._replace(keys=keys),))
+
+    def with_keys(some: tuple[dict[str, object], ...]) -> ScanResult:
+        return result._replace(findings=(user_finding("fail", fail.unit, "alice", None, (300, 300), fail.message,
+                                                      fail.location, some),))
+
+    many = with_keys(keys)
     lines = _render(many).splitlines()
     shown = [line.split()[1] for line in lines if "aws_iam_access_key.k[" in line]
     assert shown == [f"aws_iam_access_key.k[{i}]" for i in range(20)]
-    assert "      … and 280 more keys (--format json lists them all)" in lines
+    assert "      … and 280 more (--format json lists them all)" in lines
     # One more than the cap is shown whole: a line saying "1 more" would be no shorter.
-    few = result._replace(findings=(fail._replace(keys=keys[:21]),))
-    assert "more keys" not in _render(few)
+    assert "more (--format" not in _render(with_keys(keys[:21]))

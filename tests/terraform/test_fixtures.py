@@ -31,8 +31,8 @@ def _match(finding: Finding, want: dict[str, Any]) -> bool:
     if finding.unit != want["unit"]:
         return False
     if "user" in want:
-        return finding.user is not None and finding.user.lower() == str(want["user"]).lower()
-    return finding.user is None and finding.user_ref == want["user_ref"]
+        return finding.facts["user"] is not None and finding.facts["user"].lower() == str(want["user"]).lower()
+    return finding.facts["user"] is None and finding.facts["user_ref"] == want["user_ref"]
 
 
 @pytest.fixture
@@ -52,14 +52,15 @@ def test_verdict_per_user(case: Path, in_case: Any) -> None:
     result = scan([Path(expect.get("scan", "."))], ScanOptions())
     for want in expect["findings"]:
         matches = [f for f in result.findings if _match(f, want)]
-        assert len(matches) == 1, f"{want} not found once in {[(f.unit, f.user, f.user_ref) for f in result.findings]}"
+        found = [(f.unit, f.facts["user"], f.facts["user_ref"]) for f in result.findings]
+        assert len(matches) == 1, f"{want} not found once in {found}"
         assert matches[0].verdict == want["verdict"], matches[0].message
         if "message_contains" in want:
             assert want["message_contains"] in matches[0].message
     for user in expect.get("absent", []):
-        assert not [f for f in result.findings if f.user == user]
+        assert not [f for f in result.findings if f.facts["user"] == user]
     if expect.get("only_these"):
-        reported = [(f.user, f.user_ref) for f in result.findings if f.verdict != "pass"]
+        reported = [(f.facts["user"], f.facts["user_ref"]) for f in result.findings if f.verdict != "pass"]
         assert len(reported) == len([w for w in expect["findings"] if w["verdict"] != "pass"]), reported
     for text in expect.get("errors_contain", []):
         assert any(text in f"{e.file}:{e.line}: {e.message}" for e in result.errors), result.errors

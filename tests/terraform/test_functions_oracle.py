@@ -24,7 +24,10 @@ from tests.terraform.test_type_defaults import console
 EXAMPLES = int(os.environ.get("IACGUARD_FUNCTION_EXAMPLES", "4"))
 CALLS_PER_RUN = 60
 
-pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform CLI is not on PATH")
+pytestmark = [
+    pytest.mark.oracle,
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform CLI is not on PATH"),
+]
 
 
 def hcl_string(text: str) -> str:

@@ -25,6 +25,7 @@ from tests.terraform_oracle import plan_json, terraform_available
 
 pytestmark = [
     pytest.mark.terraform,
+    pytest.mark.oracle,
     pytest.mark.skipif(terraform_available() is not None, reason=str(terraform_available())),
 ]
 
@@ -36,7 +37,7 @@ ROOTS = sorted(
 
 def _verdicts(paths: list[Path], options: ScanOptions = ScanOptions()) -> dict[str, str]:
     result = scan(paths, options)
-    return {(f.user or f"ref:{f.user_ref}").lower(): f.verdict for f in result.findings}
+    return {(f.facts["user"] or "ref:" + str(f.facts["user_ref"])).lower(): f.verdict for f in result.findings}
 
 
 @pytest.fixture(scope="module")

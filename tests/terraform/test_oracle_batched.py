@@ -40,6 +40,7 @@ from tests.terraform_oracle import plan_json, terraform_available
 
 pytestmark = [
     pytest.mark.terraform,
+    pytest.mark.oracle,
     pytest.mark.skipif(terraform_available() is not None, reason=str(terraform_available())),
 ]
 

@@ -33,6 +33,7 @@ from tests.terraform_oracle import plan_json, terraform_available
 
 pytestmark = [
     pytest.mark.terraform,
+    pytest.mark.oracle,
     pytest.mark.skipif(terraform_available() is not None, reason=str(terraform_available())),
 ]
 
@@ -201,7 +202,8 @@ def configurations(draw: st.DrawFn) -> Config:
 def _verdicts(path: Path) -> tuple[dict[str, str], list[str]]:
     # Terraform plans the defaults: that deployment, pinned (another admissible value would be a warn).
     result = scan([path], ScanOptions(pin_defaults=True))
-    verdicts: dict[str, str] = {(f.user or f"ref:{f.user_ref}").lower(): f.verdict for f in result.findings}
+    verdicts: dict[str, str] = {(f.facts["user"] or "ref:" + str(f.facts["user_ref"])).lower(): f.verdict
+                                for f in result.findings}
     return verdicts, [f"{e.file}:{e.line}: {e.message}" for e in result.errors]
 
 

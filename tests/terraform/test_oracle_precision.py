@@ -21,6 +21,7 @@ from tests.terraform_oracle import plan_json, terraform_available
 
 pytestmark = [
     pytest.mark.terraform,
+    pytest.mark.oracle,
     pytest.mark.skipif(terraform_available() is not None, reason=str(terraform_available())),
 ]
 
@@ -97,7 +98,8 @@ def _hcl_options(root: Path, args: tuple[str, ...], scratch: Path) -> ScanOption
 
 
 def _verdicts(paths: list[Path], options: ScanOptions) -> dict[str, str]:
-    return {(f.user or f"ref:{f.user_ref}").lower(): f.verdict for f in scan(paths, options).findings}
+    return {(f.facts["user"] or "ref:" + str(f.facts["user_ref"])).lower(): f.verdict
+            for f in scan(paths, options).findings}
 
 
 @pytest.fixture(scope="module")

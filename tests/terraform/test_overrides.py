@@ -27,7 +27,8 @@ def _findings(tree: Path) -> dict[str, tuple[str, int]]:
     finally:
         os.chdir(old)
     assert not result.errors, result.errors
-    return {str(f.user): (f.verdict, f.active_min) for f in result.findings if f.verdict != "pass"}
+    return {str(f.facts["user"]): (f.verdict, f.facts["active_keys"]["min"])
+            for f in result.findings if f.verdict != "pass"}
 
 
 def _write(tree: Path, files: dict[str, str]) -> Path:

@@ -30,7 +30,8 @@ def _verdicts(tree: Path) -> dict[str, str]:
     finally:
         os.chdir(old)
     assert not result.errors, result.errors
-    return {(f.user or f"ref:{f.user_ref}"): f.verdict for f in result.findings if f.verdict != "pass"}
+    return {(f.facts["user"] or "ref:" + str(f.facts["user_ref"])): f.verdict
+            for f in result.findings if f.verdict != "pass"}
 
 
 def _write(tree: Path, files: dict[str, str]) -> Path:

@@ -20,7 +20,7 @@ def test_every_row_is_a_typer_option_with_its_names_and_help() -> None:
     assert list(options) == [row.dest for row in SCAN_FLAGS]
     for row in SCAN_FLAGS:
         assert tuple(options[row.dest].opts) == row.names or sorted(options[row.dest].opts) == sorted(row.names)
-        assert options[row.dest].help == row.help
+        assert options[row.dest].help == (row.help() if callable(row.help) else row.help)
         assert options[row.dest].multiple == (row.kind == "repeated")
 
 
