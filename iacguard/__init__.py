@@ -4,6 +4,6 @@ For tools that embed it: ``iacguard.scan(paths, ...)`` returns the result model 
 """
 
 from iacguard.api import scan
+from iacguard.version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["__version__", "scan"]

@@ -20,11 +20,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from iacguard import __version__, model
+from iacguard import model
+from iacguard.loaders.terraform.files import CONFIG_SUFFIXES, VARS_SUFFIXES
 from iacguard.model import Unit
+from iacguard.version import __version__
 
 _FORMAT = "results-v2"  # JSON entries (v1 were pickles: never read again)
-_LISTED = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")
+_LISTED = (*CONFIG_SUFFIXES, *VARS_SUFFIXES)  # a directory listing notices a new one
 
 _ENTRY_BYTES = 64 * 1024 * 1024  # an entry is read within this bound
 Inputs = tuple[tuple[str, str], ...]  # (path, content hash | directory listing | "missing")
@@ -147,8 +149,6 @@ class ResultCache:
         self._directory = directory
         self._locate = locate
         self._boundaries = boundaries
-        self.hits = 0
-        self.misses = 0
         self.refused: Path | None = None  # a directory not used because the scanned repository holds it
         self._seen: dict[str, str] = {}  # files already hashed during this scan
 
@@ -211,12 +211,9 @@ class ResultCache:
             inputs = tuple((str(path), str(state)) for path, state in entry["inputs"])
             unit = _decode(entry["unit"])
         except Exception:  # missing, truncated, too large or from another version: a miss, never an error
-            self.misses += 1
             return None
         if not isinstance(unit, Unit) or not self._still_valid(inputs):
-            self.misses += 1
             return None
-        self.hits += 1
         return unit
 
     def _still_valid(self, inputs: Inputs) -> bool:

@@ -6,14 +6,16 @@ commands, so `iacguard --version` and `--help` stay instant.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from iacguard import __version__, reporters, run
-from iacguard.options import LIMIT_NAMES
+from iacguard import reporters, run
+from iacguard.flags import PATHS_HELP, SCAN_FLAGS, ScanFlag
+from iacguard.version import __version__
 
 app = typer.Typer(
     name="iacguard",
@@ -48,65 +50,7 @@ def main_callback(
     """
 
 
-@app.command()
-def scan(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Directories or files to scan (default: .).")] = None,
-    output_format: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", metavar="FORMAT[=PATH]",
-        help=f"Output format: {reporters.help_text()}. Repeat to write several; "
-             "FORMAT=PATH writes to a file.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
-    var_file: Annotated[list[Path] | None, typer.Option(
-        "--var-file", help="Terraform variable file, applied after terraform.tfvars and *.auto.tfvars.")] = None,
-    var: Annotated[list[str] | None, typer.Option(
-        "--var", help="Terraform variable NAME=VALUE (later wins, as in Terraform).")] = None,
-    parameter: Annotated[list[str] | None, typer.Option(
-        "--parameter", help="CloudFormation parameter KEY=VALUE.")] = None,
-    parameters_file: Annotated[list[Path] | None, typer.Option(
-        "--parameters-file", help="CloudFormation parameters JSON (create-stack or CodePipeline form).")] = None,
-    tf_dir: Annotated[Path | None, typer.Option(
-        "--tf-dir", help="Terraform configuration of a plan file, so findings point at .tf lines.")] = None,
-    strict: Annotated[bool | None, typer.Option("--strict", help="Warnings fail the build too.")] = None,
-    no_suppressions: Annotated[bool | None, typer.Option(
-        "--no-suppressions", help="Ignore inline suppressions (for audits).")] = None,
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", help="Fail only on findings that are not in this baseline file.")] = None,
-    create_baseline: Annotated[Path | None, typer.Option(
-        "--create-baseline", help="Write the current findings to this baseline file, then report as usual.")] = None,
-    no_cache: Annotated[bool, typer.Option(
-        "--no-cache", help="Do not use or update the result cache (in the user cache directory).")] = False,
-    show_config: Annotated[bool, typer.Option(
-        "--show-config", help="Print the effective settings (config file + flags) and exit.")] = False,
-    quiet: Annotated[bool | None, typer.Option("--quiet", "-q", help="Only failures and the summary.")] = None,
-    no_color: Annotated[bool | None, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")] = None,
-    limit: Annotated[list[str] | None, typer.Option(
-        "--limit", metavar="NAME=N",
-        help=f"Change a bound that keeps every input finite: {', '.join(LIMIT_NAMES)} "
-             "(defaults in the README). Repeat for several.")] = None,
-    account: Annotated[bool, typer.Option(
-        "--account", help="Count the keys each user already has in the AWS account too (aws extra).")] = False,
-    stack_name: Annotated[list[str] | None, typer.Option(
-        "--stack-name", help="With --account: the CloudFormation stack of the scanned template(s), so its keys "
-                             "are matched by id. Repeat for several.")] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="With --account: AWS profile.")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="With --account: AWS region.")] = None,
-    config: Annotated[Path | None, typer.Option(
-        "--config", help="Read settings from this file only (instead of the .iacguard.toml files found).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", metavar="GLOB",
-        help="Leave out files and directories matching GLOB (a name, or a path from here); repeatable.")] = None,
-    no_gitignore: Annotated[bool, typer.Option(
-        "--no-gitignore", help="Also scan untracked files that .gitignore leaves out.")] = False,
-    exit_zero: Annotated[bool, typer.Option(
-        "--exit-zero", help="Findings never fail (exit 0); input that cannot be read still exits 2.")] = False,
-    pin_defaults: Annotated[bool | None, typer.Option(
-        "--pin-defaults", help="Deployments use exactly the defaults of variables and parameters: "
-                               "other admissible values are not tried (no warn from them).")] = None,
-    select: Annotated[list[str] | None, typer.Option(
-        "--select", metavar="RULE[,RULE]", help="Run only these controls (rule ids); repeatable.")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", metavar="RULE[,RULE]", help="Do not run these controls (rule ids); repeatable.")] = None,
-) -> None:
+def _scan(**given: Any) -> None:
     """Check IAM users for more than one active access key.
 
     Exit code: 0 nothing fails, 1 a finding fails (warnings too with --strict),
@@ -129,11 +73,9 @@ def scan(
 
       iacguard scan . --baseline .iacguard-baseline.json
     """
-    flags = run.ScanFlags(paths, output_format, output, var_file, var, parameter, parameters_file, tf_dir, strict,
-                          no_suppressions, baseline, create_baseline, no_cache, show_config, quiet, no_color, limit,
-                          account=_account_options(profile, region, stack_name) if account else None,
-                          config=config, exclude=exclude, no_gitignore=no_gitignore, exit_zero=exit_zero,
-                          pin_defaults=pin_defaults, select=select, ignore=ignore)
+    account, profile, region, stack_name = (given.pop(name) for name in ("account", "profile", "region",
+                                                                        "stack_name"))
+    flags = run.ScanFlags(**given, account=_account_options(profile, region, stack_name) if account else None)
     if not account and (stack_name or profile or region):
         raise typer.BadParameter("--stack-name, --profile and --region go with --account", param_hint="--account")
     try:
@@ -141,6 +83,28 @@ def scan(
     except run.UsageError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.hint) from None
     raise typer.Exit(code)
+
+
+def _scan_parameter(row: ScanFlag) -> inspect.Parameter:
+    """One row of flags.SCAN_FLAGS as the Typer parameter it stands for."""
+    option = typer.Option(*row.names, help=row.help() if callable(row.help) else row.help, metavar=row.metavar)
+    kind: Any
+    if row.kind == "flag":
+        kind, default = (bool if row.unset is False else bool | None), row.unset
+    elif row.kind == "repeated":
+        kind, default = list[row.value] | None, None  # type: ignore[name-defined]
+    else:
+        kind, default = row.value | None, None
+    return inspect.Parameter(row.dest, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[kind, option])
+
+
+# The command's parameters come from the table, so the fast path (entry.py) and this one never differ.
+_scan.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+    inspect.Parameter("paths", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation=Annotated[list[Path] | None, typer.Argument(help=PATHS_HELP)]),
+    *(_scan_parameter(row) for row in SCAN_FLAGS)])
+scan = app.command(name="scan")(_scan)
 
 
 @app.command()

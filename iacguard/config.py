@@ -19,8 +19,6 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-MAX_CONFIG_BYTES = 1024 * 1024
-
 
 class ConfigError(Exception):
     pass

@@ -2,8 +2,8 @@
 
 Typer and Click take about 55 ms to import and to build the command, which is
 more than a scan of a tree without access keys needs.  So the everyday command
-line — `iacguard --version`, or `scan` with paths and the options listed below —
-is read here, and the scan runs through the same code the Typer command calls
+line — `iacguard --version`, or `scan` with paths and the flags iacguard/flags.py
+marks `fast` — is read here, and the scan runs through the same code the Typer command calls
 (run.py).  Anything else (help, the other commands, any other option, a short
 option glued to its value, a value that looks like an option, a usage error) goes
 to the Typer app in cli.py, which defines the interface and words every error.
@@ -15,23 +15,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from iacguard import __version__
-
-_FLAGS = {"--no-cache": "no_cache", "--quiet": "quiet", "-q": "quiet", "--no-color": "no_color",
-          "--strict": "strict", "--no-suppressions": "no_suppressions", "--no-gitignore": "no_gitignore",
-          "--exit-zero": "exit_zero", "--pin-defaults": "pin_defaults"}
-_VALUED = {"--format": "output_format", "-f": "output_format", "--output": "output", "-o": "output",
-           "--exclude": "exclude", "--config": "config", "--select": "select", "--ignore": "ignore"}
-_REPEATED = ("exclude", "select", "ignore")  # lists, in the order given
+from iacguard.version import __version__
 
 
 def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
     """`scan` options as ScanFlags fields, or None when the command line is not the simple shape."""
     if not argv or argv[0] != "scan":
         return None
+    from iacguard.flags import SCAN_FLAGS  # not for --version
+
+    known = {name: row for row in SCAN_FLAGS if row.fast for name in row.names}
     fields: dict[str, object] = {}
-    formats: list[str] = []
-    repeated: dict[str, list[str]] = {name: [] for name in _REPEATED}
+    lists: dict[str, list[object]] = {row.dest: [] for row in SCAN_FLAGS if row.fast and row.kind == "repeated"}
     paths: list[Path] = []
     args = iter(argv[1:])
     for arg in args:
@@ -44,27 +39,27 @@ def read_simple_scan(argv: list[str]) -> dict[str, object] | None:
             paths.append(Path(arg))
             continue
         name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        if name in _FLAGS and not eq:
-            fields[_FLAGS[name]] = True
-            continue
-        if name not in _VALUED:
+        row = known.get(name)
+        if row is None:
             return None
+        if row.kind == "flag":
+            if eq:
+                return None  # `--strict=yes`: Typer words the error
+            fields[row.dest] = True
+            continue
         if not eq:
             given = next(args, None)
             if given is None or given.startswith("-"):
                 return None
             value = given
-        field = _VALUED[name]
-        if field == "output_format":
-            formats.append(value)
-        elif field in repeated:
-            repeated[field].append(value)
-        elif field in fields:
+        if row.kind == "repeated":
+            lists[row.dest].append(row.value(value))
+        elif row.dest in fields:
             return None  # Click keeps the last; let it
         else:
-            fields[field] = Path(value)
-    fields["output_format"] = formats or None
-    fields.update((name, values or None) for name, values in repeated.items())
+            fields[row.dest] = row.value(value)
+    for dest, values in lists.items():
+        fields[dest] = values or None
     fields["paths"] = paths or None
     return fields
 

@@ -152,6 +152,8 @@ class GitIgnore:
         self.root = os.path.realpath(work_tree)
         self.tracked = tracked_paths(Path(self.root))
         self._specs: dict[str, Any] = {}
+        self._prefix = os.path.join(self.root, "")
+        self._chains: dict[str, list[tuple[Any, int]]] = {}  # directory (relative) -> its specs, where they apply
         git_dir = _git_dir(Path(self.root))
         self._info = self._spec_of(str(_common_dir(git_dir) / "info" / "exclude")) if git_dir is not None else None
 
@@ -170,29 +172,43 @@ class GitIgnore:
         self._specs[file] = spec
         return spec
 
-    def ignored(self, path: str, is_dir: bool) -> bool:
-        """Whether git would leave this untracked path out (a tracked one never is)."""
+    def ignored(self, path: str, is_dir: bool, real: str | None = None) -> bool:
+        """Whether git would leave this untracked path out (a tracked one never is).  `real`: the path
+        with links resolved, when the caller knows it (the walk does: no system call per file)."""
         if self.tracked is None:
             return False
-        real = os.path.realpath(path)
-        if real == self.root or not real.startswith(os.path.join(self.root, "")):
+        real = os.path.realpath(path) if real is None else real
+        if real == self.root or not real.startswith(self._prefix):
             return False
-        rel = os.path.relpath(real, self.root).replace(os.sep, "/")
-        if (rel + "/" if is_dir else rel) in self.tracked:
-            return False
+        rel = real[len(self._prefix):].replace(os.sep, "/")
+        chain = self._chain(rel.rpartition("/")[0])
+        if not chain or (rel + "/" if is_dir else rel) in self.tracked:
+            return False  # no ignore file has a say here (most trees), or git tracks it
         verdict = None
-        checks = [(self._info, rel)]
-        parts = rel.split("/")
-        for depth in range(len(parts)):
-            directory = os.path.join(self.root, *parts[:depth])
-            checks.append((self._spec_of(os.path.join(directory, ".gitignore")), "/".join(parts[depth:])))
-        for spec, relative in checks:
-            if spec is None:
-                continue
-            result = spec.check_file(relative + "/" if is_dir else relative)
+        for spec, start in chain:
+            result = spec.check_file(rel[start:] + "/" if is_dir else rel[start:])
             if result.include is not None:
                 verdict = result.include  # the deepest file that has a say wins, as in git
         return bool(verdict)
+
+    def _chain(self, directory: str) -> list[tuple[Any, int]]:
+        """The ignore files that have a say on the entries of a directory (relative, '/'-separated; ''
+        for the top), outermost first, each with where the path it matches starts in the relative path.
+        Built from the parent's chain: one look for a .gitignore per directory."""
+        chain = self._chains.get(directory)
+        if chain is None:
+            if directory:
+                parent, _, _ = directory.rpartition("/")
+                chain = list(self._chain(parent))
+                start = len(directory) + 1
+            else:
+                chain = [(self._info, 0)] if self._info is not None else []
+                start = 0
+            spec = self._spec_of(os.path.join(self.root, directory, ".gitignore"))
+            if spec is not None:
+                chain.append((spec, start))
+            self._chains[directory] = chain
+        return chain
 
 
 class LeftOut:
@@ -204,9 +220,9 @@ class LeftOut:
         self.gitignores = [GitIgnore(tree) for tree in dict.fromkeys(work_trees) if _git_dir(tree) is not None]
         self.counts: dict[str, int] = {}
 
-    def __call__(self, path: str, is_dir: bool) -> bool:
-        pattern = excluded(path, self.patterns)
+    def __call__(self, path: str, is_dir: bool, real: str | None = None) -> bool:
+        pattern = excluded(path, self.patterns) if self.patterns else None
         if pattern is not None:
             self.counts[pattern] = self.counts.get(pattern, 0) + 1
             return True
-        return any(ignore.ignored(path, is_dir) for ignore in self.gitignores)
+        return any(ignore.ignored(path, is_dir, real) for ignore in self.gitignores)

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from iacguard import __version__, reporters
+from iacguard import reporters
+from iacguard.version import __version__
 
 if TYPE_CHECKING:
     from iacguard.config import Config

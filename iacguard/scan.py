@@ -1,4 +1,5 @@
-"""The pipeline: discover inputs -> load each into units -> run the check -> one ScanResult."""
+"""The pipeline: discover inputs -> load each into units (the loader table, loaders/registry.py) ->
+run the check -> one ScanResult."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from typing import Any, TypeVar
 
 from iacguard import checks, discover
 from iacguard.cache import Inputs, ResultCache, default_directory, fingerprint
+from iacguard.loaders import registry
 from iacguard.loaders.cfn_text import may_name
+from iacguard.loaders.terraform import grouping
 from iacguard.model import Finding, Note, ScanError, ScanResult, Unit, shorten
 from iacguard.options import ScanOptions
 
-# A resource type a check reads, or a Fn::Transform that may add one at deployment (a note says it is
-# not analysed).  Every check's types, enabled or not: a prefilter may keep too much, never too little.
-_CFN_MARKERS = (*checks.cloudformation_types(), "Fn::Transform", "!Transform")
-_CFN_MARKER_BYTES = tuple(m.encode() for m in _CFN_MARKERS)
+# The CloudFormation loader's byte prefilter (a key, or a Fn::Transform that may add one).
+_CFN_MARKERS = registry.CFN_MARKERS
+_CFN_MARKER_BYTES = registry.CFN_MARKER_BYTES
 
 
 def display_path(path: Path | str) -> str:
@@ -136,26 +138,27 @@ def _counted(outcome: T) -> T:
 def load_terraform(tf_dirs: list[discover.FoundDir], options: ScanOptions, results: ResultCache,
                    changed: list[Path] | None = None) -> tuple[list[Unit], list[ScanError]]:
     """Units of these directories; with `changed` files, only the units that contain them."""
-    dirs = discover.terraform_dirs(tf_dirs, results.saw if results.enabled else None)
+    dirs = grouping.terraform_dirs(tf_dirs, results.saw if results.enabled else None)
     if not dirs:
         return [], []
     units: list[Unit | None] = []
     errors: list[ScanError] = []
     pending: list[tuple[int, str, Path]] = []  # (position in units, cache key, directory)
-    selected = discover.roots(dirs) if changed is None else discover.units_containing(
+    selected = grouping.roots(dirs) if changed is None else grouping.units_containing(
         [p.parent for p in changed], dirs)
     for root in selected:
         entry = dirs[root]
-        if not discover.closure_has_keys(root, dirs, options.boundaries):
+        if not grouping.closure_has_keys(root, dirs, options.boundaries):
             name = display_path(entry.path)
-            notes = tuple(Note(name, discover.remote_module_note(call.name, call.source), display_path(call.file),
-                               call.line) for call in discover.remote_calls(root, dirs))
+            notes = tuple(Note(name, grouping.remote_module_note(call.name, call.source), display_path(call.file),
+                               call.line) for call in grouping.remote_calls(root, dirs))
             missing = tuple(ScanError(display_path(call.file), call.line,
                                       f'module "{call.name}": source {call.source} is not a directory')
-                            for call in discover.missing_calls(root, dirs))
+                            for call in grouping.missing_calls(root, dirs))
             units.append(Unit(name, "terraform", tuple(display_path(f) for f in entry.files), (), notes, missing))
             continue
-        key = results.key("terraform", root, options)
+        # No cache: no key (it hashes iacguard's own code, 0.1 s)
+        key = results.key("terraform", root, options) if results.enabled else ""
         cached = results.get(key)
         units.append(cached)
         if cached is None:
@@ -174,11 +177,6 @@ def load_terraform(tf_dirs: list[discover.FoundDir], options: ScanOptions, resul
     return [u for u in units if u is not None], errors
 
 
-def _looks_like_plan(text: str) -> bool:
-    return '"format_version"' in text and any(
-        marker in text for marker in ('"resource_changes"', '"planned_values"', '"terraform_version"', '"values"'))
-
-
 def _may_name_in_chunks(name: str, markers: tuple[bytes, ...]) -> bool:
     """may_name over a file of any size, read in 1 MiB chunks that overlap by 4 KiB (a marker spelled
     with escapes is longer than the marker).  Raises OSError."""
@@ -193,8 +191,8 @@ def _may_name_in_chunks(name: str, markers: tuple[bytes, ...]) -> bool:
 
 
 def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Unit | ScanError | None:
-    """A JSON/YAML/.template file: a Terraform plan or state, a CloudFormation template, or neither.
-    Most are neither: they are told apart on the raw bytes, before any decoding."""
+    """A document file (a Terraform plan or state, a CloudFormation template, or neither): the loader
+    table decides.  Most are neither: they are told apart on the raw bytes, before any decoding."""
     try:
         if os.stat(name).st_size > options.limits.max_file_bytes:
             # Never held in memory: only a file that names an access key has anything to check.
@@ -206,45 +204,7 @@ def load_data_file(name: str, options: ScanOptions, results: ResultCache) -> Uni
         raw = discover.read_bytes(name, options.limits.max_file_bytes)
     except OSError as exc:
         return ScanError(display_path(name), None, f"cannot read: {exc.strerror or exc}")
-    maybe_plan = (name.endswith(".json") and b'"format_version"' in raw) or name.endswith(".tfstate")
-    if not maybe_plan and not may_name(raw, _CFN_MARKER_BYTES):
-        return None  # no spelling of the marker (escapes decoded) in the bytes: none in the template
-    path = Path(name)
-    display = display_path(name)
-    text = raw.decode("utf-8-sig", errors="replace")
-    if maybe_plan:
-        import json
-
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            if _looks_like_plan(text):
-                line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
-                message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                return ScanError(display, line, f"a Terraform plan or state that is not valid JSON: {message}")
-            data = None
-        except RecursionError:
-            if _looks_like_plan(text):
-                return ScanError(display, None, "a Terraform plan or state nested too deeply to read")
-            data = None
-        if data is not None:
-            import iacguard.loaders.tfplan as tfplan
-
-            if tfplan.detect(data):
-                return tfplan.load_plan(path, display, data, options)
-    if not may_name(raw, _CFN_MARKER_BYTES):
-        return None
-    key = results.key("cloudformation", str(path.absolute()), options)
-    cached = results.get(key)
-    if cached is not None:
-        return cached
-    from iacguard.loaders import cloudformation, samconfig
-
-    loaded = cloudformation.template_from_bytes(raw, display, options, path)
-    if isinstance(loaded, Unit):
-        sam = [path.parent.absolute() / n for n in samconfig.NAMES]  # one added later recomputes the unit
-        results.put(key, fingerprint([path.absolute(), *options.parameters_files, *sam], []), loaded)
-    return loaded
+    return registry.load_document(registry.Document(name, display_path(name), raw, options, results))
 
 
 def _changed_terraform_units(files: list[Path], options: ScanOptions, results: ResultCache
@@ -258,7 +218,7 @@ def _changed_terraform_units(files: list[Path], options: ScanOptions, results: R
     for path in files:
         by_repo.setdefault(discover.repository_root(path), []).append(path)
     for repo, changed in by_repo.items():
-        tf_dirs = discover.units_of_changed_files(repo, changed)
+        tf_dirs = grouping.units_of_changed_files(repo, changed)
         found, problems = load_terraform(tf_dirs, options, results, changed)
         units.extend(found)
         errors.extend(problems)
@@ -282,10 +242,10 @@ def scan(paths: Iterable[Path], options: ScanOptions) -> ScanResult:
         pattern = excluded(str(named), options.exclude, whole=True) or ""
         left_out.counts[pattern] = left_out.counts.get(pattern, 0) + 1
     paths = [p for p in paths if p not in named_out]
-    changed_tf = [p for p in paths if p.is_file() and (discover.is_terraform_file(p) or
-                                                       p.name.endswith((".tfvars", ".tfvars.json")))]
+    # A Terraform file named on the command line stands for its whole unit (as pre-commit passes them).
+    changed_tf = [p for p in paths if p.is_file() and registry.claim(p.name) in ("module", "input")]
     found = discover.walk([p for p in paths if p not in changed_tf], options.boundaries,
-                          left_out if left_out.patterns or left_out.gitignores else None)
+                          left_out if left_out.patterns or left_out.gitignores else None, claim=registry.claim)
     tf_dirs, data_files, tfvars = found.terraform, found.data_files, found.tfvars
     errors = [e._replace(file=display_path(e.file)) for e in found.errors]
     units: list[Unit] = []
@@ -347,8 +307,9 @@ class _CallableModule(type(sys)):  # type: ignore[misc]
     function of that name (iacguard/api.py): calling it still runs the public function."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> ScanResult:
-        from iacguard.api import scan as public_scan
-
+        # iacguard/__init__.py imports iacguard.api before any submodule loads; looked up, not imported,
+        # so the pipeline does not depend on the API built on it (api.py imports this module).
+        public_scan: Callable[..., ScanResult] = sys.modules["iacguard.api"].scan
         return public_scan(*args, **kwargs)
 
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from iacguard import reporters
 from iacguard.options import ScanOptions
-from iacguard.run import render
 from iacguard.scan import scan
 from tests.fuzz.harness import check_scan, time_limit
 
@@ -76,7 +76,8 @@ def test_a_link_out_of_the_repository_is_never_read(chosen: list[tuple[str, str 
         os.chdir(repo)
         try:
             result = scan([Path(".")], ScanOptions(use_cache=False))
-            outputs = {fmt: render(fmt, result) for fmt in ("json", "sarif", "junit", "github")}
+            context = reporters.ReportContext("0.1.0")
+            outputs = {fmt: reporters.get(fmt).render(result, context) for fmt in ("json", "sarif", "junit", "github")}
         finally:
             os.chdir(cwd)
     for fmt, text in outputs.items():

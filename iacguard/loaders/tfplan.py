@@ -57,6 +57,32 @@ Key = str | int | None
 ModulePath = tuple[tuple[str, Key], ...]  # module instance: ((call name, instance key), ...)
 
 
+def _looks_like_plan(text: str) -> bool:
+    return '"format_version"' in text and any(
+        marker in text for marker in ('"resource_changes"', '"planned_values"', '"terraform_version"', '"values"'))
+
+
+def load_document(path: Path, display: str, raw: bytes, options: ScanOptions) -> Unit | ScanError | None:
+    """A .json or .tfstate file that may be a plan or state (the loader table's sniff said so): its unit,
+    an error when it is one that cannot be read, None when it is not one (another loader may claim it)."""
+    text = raw.decode("utf-8-sig", errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        if _looks_like_plan(text):
+            line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            return ScanError(display, line, f"a Terraform plan or state that is not valid JSON: {message}")
+        return None
+    except RecursionError:
+        if _looks_like_plan(text):
+            return ScanError(display, None, "a Terraform plan or state nested too deeply to read")
+        return None
+    if data is not None and detect(data):
+        return load_plan(path, display, data, options)
+    return None
+
+
 def detect(data: object) -> Literal["plan", "state", None]:
     """What a parsed JSON document is, by content (never by file name)."""
     if not isinstance(data, dict):
@@ -407,13 +433,9 @@ class _Locator:
         """Module directories terraform init recorded (registry and git modules too)."""
         if self.root is None:
             return {}
-        try:
-            data = json.loads(reading.read_text(self.root / ".terraform" / "modules" / "modules.json",
-                                                self.limit, "hcl_bytes", self.boundaries))
-        except (OSError, ValueError, RecursionError):
-            return {}
-        return {m["Key"]: m["Dir"] for m in _seq(_obj(data).get("Modules"))
-                if isinstance(m, dict) and isinstance(m.get("Key"), str) and isinstance(m.get("Dir"), str)}
+        from iacguard.loaders.terraform.manifest import read_manifest
+
+        return read_manifest(self.root, self.limit, "hcl_bytes", self.boundaries)
 
     def _module_dir(self, path: ModulePath) -> Path | None:
         if self.root is None:
@@ -436,7 +458,7 @@ class _Locator:
         return directory
 
     def _hcl_source(self, directory: Path, name: str) -> str | None:
-        from iacguard.discover import module_calls
+        from iacguard.loaders.terraform.grouping import module_calls
 
         for tf, lines in self._files(directory):
             for call in module_calls("\n".join(lines), False, str(tf)):

@@ -11,7 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iacguard.discover import mentions_key, module_calls
+from iacguard.discover import mentions_key
+from iacguard.loaders.terraform.grouping import module_calls
 from iacguard.options import ScanOptions
 from iacguard.scan import scan
 from tests.conftest import run_cli

@@ -13,7 +13,8 @@ from typing import Any
 
 from iacguard.loaders.terraform import syntax as s
 from iacguard.loaders.terraform.config import Decl
-from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope
+from iacguard.loaders.terraform.conversions import EvalError
+from iacguard.loaders.terraform.evaluate import Evaluator, Scope
 from iacguard.loaders.terraform.values import Unknown
 
 _PROBE_NUMBERS = 65  # whole numbers 0..64 are tried against a numeric validation

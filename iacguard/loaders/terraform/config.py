@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from iacguard.discover import TERRAFORM_SUFFIXES, mentions_key
+from iacguard.discover import mentions_key
 from iacguard.loaders.terraform.blocks import RawBlock, split_blocks
+from iacguard.loaders.terraform.files import config_stem, is_config_file
+from iacguard.loaders.terraform.manifest import read_manifest
 from iacguard.loaders.terraform.syntax import Attribute, Block, SyntaxProblem, parse_hcl, parse_json
 from iacguard.model import ScanError, Suppression
 from iacguard.options import Limits
@@ -56,18 +57,9 @@ class ModuleConfig(NamedTuple):
     errors: tuple[ScanError, ...]
 
 
-def _stem(name: str) -> tuple[str, bool, bool]:
-    """(name without its suffix, is JSON, is OpenTofu's) of a configuration file name."""
-    for suffix, is_json, is_tofu in ((".tf.json", True, False), (".tofu.json", True, True), (".tf", False, False),
-                                     (".tofu", False, True)):
-        if name.endswith(suffix):
-            return name[: -len(suffix)], is_json, is_tofu
-    return name, False, False
-
-
 def is_override_file(path: Path) -> bool:
     """`override.tf`, `*_override.tf` and their .tf.json / .tofu / .tofu.json forms (Terraform's rule)."""
-    stem = _stem(path.name)[0]
+    stem = config_stem(path.name)[0]
     return stem == "override" or stem.endswith("_override")
 
 
@@ -79,9 +71,9 @@ def module_files(directory: Path) -> list[Path]:
         entries = sorted(directory.iterdir())
     except OSError:
         return []
-    found = [p for p in entries if p.name.endswith(TERRAFORM_SUFFIXES) and p.is_file()]
-    tofu = {_stem(p.name)[:2] for p in found if _stem(p.name)[2]}
-    return [p for p in found if _stem(p.name)[2] or _stem(p.name)[:2] not in tofu]
+    found = [p for p in entries if is_config_file(p.name) and p.is_file()]
+    tofu = {config_stem(p.name)[:2] for p in found if config_stem(p.name)[2]}
+    return [p for p in found if config_stem(p.name)[2] or config_stem(p.name)[:2] not in tofu]
 
 
 def read_text(path: Path, limit: int = Limits().max_hcl_bytes, limit_name: str = "hcl_bytes",
@@ -306,16 +298,7 @@ def merge_block(base: Block, override: Block) -> Block:
 
 def read_modules_manifest(root: Path, limit: int = Limits().max_file_bytes,
                           boundaries: tuple[Path, ...] = ()) -> dict[str, Path]:
-    """`.terraform/modules/modules.json` written by `terraform init`: module key -> local copy.
-    Read within `file_bytes`, never through a link out of the repository, a pipe or a device; where
-    its entries lead is checked when a module is followed."""
-    manifest = root / ".terraform" / "modules" / "modules.json"
-    try:
-        entries = json.loads(read_text(manifest, limit, "file_bytes", boundaries)).get("Modules", [])
-    except (OSError, ValueError, AttributeError, RecursionError):
-        return {}
-    out: dict[str, Path] = {}
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("Key") and isinstance(entry.get("Dir"), str):
-            out[entry["Key"]] = (root / entry["Dir"]).resolve()
-    return out
+    """The modules `terraform init` copied (manifest.py), read within `file_bytes`: module key -> its
+    copy.  Where the entries lead is checked when a module is followed."""
+    return {key: (root / directory).resolve()
+            for key, directory in read_manifest(root, limit, "file_bytes", boundaries).items() if key}

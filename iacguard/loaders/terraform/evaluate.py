@@ -9,10 +9,22 @@ string compared with literals) instead of adding ranges.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, NamedTuple, Protocol
 
 from iacguard.loaders.terraform import syntax as s
+from iacguard.loaders.terraform.conversions import (
+    MAX_COLLECTION,
+    MAX_STRING,
+    MAX_WORK,
+    EvalError,
+    arithmetic,
+    plain_equal,
+    to_bool,
+    to_number,
+    to_string,
+    weight,
+)
+from iacguard.loaders.terraform.functions import FUNCTIONS
 from iacguard.loaders.terraform.values import (
     RefStr,
     TfSet,
@@ -23,10 +35,6 @@ from iacguard.loaders.terraform.values import (
     merge_unknown,
     type_name,
 )
-
-
-class EvalError(Exception):
-    """Terraform itself would reject this (type error, missing key…)."""
 
 
 class Names(Protocol):
@@ -65,13 +73,7 @@ class Tracker:
             self.trace.append(line)
 
 
-MAX_COLLECTION = 100_000  # range(), for-expressions: beyond this a value is Unknown, not materialised
-MAX_STRING = 1_000_000  # characters of a computed string: beyond this it is Unknown, not materialised
 MAX_DEPTH = 1000  # Python frames per level: the scan raises the interpreter's recursion limit
-# Steps and elements touched per evaluation of a unit (about a second of work).  Values can grow
-# without bound from a few lines (a local that doubles another, setproduct, nested for): this
-# bounds time and memory whatever the input; what is left is Unknown, with this reason.
-MAX_WORK = 3_000_000
 OVER_BUDGET = (f"not evaluated: the expressions here take more than {MAX_WORK:,} steps "
                "(values that grow without bound)")
 _SMALL_NUMBER_BITS = 1024
@@ -155,7 +157,7 @@ class Evaluator:
             return unknown
         if len(pieces) == 1 and (isinstance(pieces[0], RefStr) or not isinstance(e.parts[0], str)):
             return pieces[0]  # "${x}" alone is x itself, of its own type (HCL)
-        texts = [_to_string(p) for p in pieces]
+        texts = [to_string(p) for p in pieces]
         size = sum(len(t) for t in texts)
         if size > MAX_STRING:
             return Unknown(f"a string of {size:,} characters is not materialised")
@@ -172,7 +174,7 @@ class Evaluator:
             if isinstance(key, Unknown):
                 self.tracker.consume(key)
                 return Unknown(frozenset({"an object key is not known"}) | key.reasons, key.symbols)
-            out[_to_string(key)] = self.eval(value_expr, scope)
+            out[to_string(key)] = self.eval(value_expr, scope)
         return out
 
     # -- references -------------------------------------------------------------------------
@@ -216,14 +218,14 @@ class Evaluator:
             self.tracker.hint(test, True, False)
             then = self.eval(e.then, scope)
             other = self.eval(e.other, scope)
-            if _plain_equal(then, other):
+            if plain_equal(then, other):
                 return then
             result = merge_unknown(decided(test), then, other)
             low, high = bounds_of(then), bounds_of(other)
             if low is not None and high is not None:  # `enabled ? 1 : 0` is 0 or 1, whatever decides it
                 result.bounds = (min(low[0], high[0]), max(low[1], high[1]))
             return result
-        return self.eval(e.then if _to_bool(test) else e.other, scope)
+        return self.eval(e.then if to_bool(test) else e.other, scope)
 
     def _UnaryOp(self, e: s.UnaryOp, scope: Scope) -> Any:
         value = self.eval(e.operand, scope)
@@ -234,36 +236,36 @@ class Evaluator:
             self.tracker.consume(value)
             return value
         if e.op == "!":
-            return not _to_bool(value)
-        return -_to_number(value)
+            return not to_bool(value)
+        return -to_number(value)
 
     def _BinOp(self, e: s.BinOp, scope: Scope) -> Any:
         op = e.op
         left = self.eval(e.left, scope)
         if op in ("&&", "||"):
-            if not isinstance(left, Unknown) and _to_bool(left) == (op == "||"):
+            if not isinstance(left, Unknown) and to_bool(left) == (op == "||"):
                 return op == "||"
             right = self.eval(e.right, scope)
             for side in (left, right):
                 if isinstance(side, Unknown):
                     self.tracker.hint(side, True, False)
-            if not isinstance(right, Unknown) and _to_bool(right) == (op == "||"):
+            if not isinstance(right, Unknown) and to_bool(right) == (op == "||"):
                 return op == "||"
             if isinstance(left, Unknown) or isinstance(right, Unknown):
                 return decided(left, right)
-            return _to_bool(right)
+            return to_bool(right)
         right = self.eval(e.right, scope)
         if isinstance(left, Unknown) or isinstance(right, Unknown):
             self._hint_comparison(op, left, right)
             return decided(left, right) if op in ("==", "!=", "<", ">", "<=", ">=") else merge_unknown(left, right)
         if op in ("==", "!="):
             self.weigh(left, right)
-            return _plain_equal(left, right) == (op == "==")
-        a, b = _to_number(left), _to_number(right)
+            return plain_equal(left, right) == (op == "==")
+        a, b = to_number(left), to_number(right)
         if op in ("+", "-", "*", "/", "%"):
             if op in ("/", "%") and b == 0:
                 raise EvalError("division by zero" if op == "/" else "modulo by zero")
-            return _arithmetic(op, a, b)
+            return arithmetic(op, a, b)
         return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
     def _hint_comparison(self, op: str, left: Any, right: Any) -> None:
@@ -297,8 +299,6 @@ class Evaluator:
             except EvalError:
                 return False
             return value if isinstance(value, Unknown) else True
-        from iacguard.loaders.terraform.functions import FUNCTIONS
-
         fn = FUNCTIONS.get(name)
         args = [self.eval(a, scope) for a in e.args]
         if e.expand_last and args:
@@ -345,7 +345,7 @@ class Evaluator:
                 if isinstance(keep, Unknown):
                     self.tracker.consume(keep)
                     return Unknown(keep.reasons, keep.symbols)
-                if not _to_bool(keep):
+                if not to_bool(keep):
                     continue
             if e.key is None:
                 tuple_out.append(self.eval(e.value, inner))
@@ -355,7 +355,7 @@ class Evaluator:
                 self.tracker.consume(out_key)
                 return Unknown(out_key.reasons, out_key.symbols)
             out_value = self.eval(e.value, inner)
-            key_text = _to_string(out_key)
+            key_text = to_string(out_key)
             if e.grouping:
                 object_out.setdefault(key_text, []).append(out_value)
             elif key_text in object_out:
@@ -381,23 +381,6 @@ class Evaluator:
 
 # --- helpers shared with functions and the unit loader ---------------------------------------
 
-def weight(value: Any, limit: int) -> int:
-    """Elements and characters (a 64th each) in value, counting shared parts each time they are
-    reached; stops soon after limit, so weighing a huge value costs no more than the budget."""
-    total = 0
-    stack = [value]
-    while stack and total <= limit:
-        item = stack.pop()
-        total += 1
-        if isinstance(item, str):
-            total += len(item) // 64
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-            total += len(item)
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-    return total
-
 
 def bounded(value: Any) -> Any:
     """A computed value, or Unknown when it is too large to keep (each step checks its own result,
@@ -415,7 +398,7 @@ def bounded(value: Any) -> Any:
     return value
 
 
-class _Other(str):
+class OtherValue(str):
     """A value different from every literal it was compared with (scenario enumeration)."""
 
 
@@ -424,126 +407,11 @@ def _other_than(known: Any) -> Any:
         return not known
     if isinstance(known, (int, float)):
         return known + 1
-    return _Other("<any other value>")
+    return OtherValue("<any other value>")
 
 
 def _is_object_like(value: dict[str, Any]) -> bool:
     return getattr(value, "is_object", False)
-
-
-def _plain_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, Unknown) or isinstance(b, Unknown):
-        return False
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, str) and isinstance(b, str):
-        return str(a) == str(b)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_plain_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_plain_equal(a[k], b[k]) for k in a)
-    return a is None and b is None
-
-
-_DECIMAL_DIGITS = 15  # a float holds every decimal of this many significant digits exactly (round trip)
-
-
-def _arithmetic(op: str, a: int | float, b: int | float) -> Any:
-    """Terraform computes with 512-bit binary numbers: exact for integers and for fractions with a
-    power-of-two denominator (2.5 * 2, 0.75 - 0.5), rounded otherwise (0.2 * 0.1 is
-    0.0200…001 there).  Those are computed exactly here; any other result is Unknown, never a
-    float's rounding."""
-    import fractions
-
-    if isinstance(a, int) and isinstance(b, int) and op != "/":
-        if op == "%":
-            return int(math.fmod(a, b)) if max(abs(a), abs(b)) < 2**53 else a - b * int(a / b)
-        return a + b if op == "+" else a - b if op == "-" else a * b
-    x, y = fractions.Fraction(a), fractions.Fraction(b)  # a float's exact binary value
-    if op == "%":
-        quotient = x / y
-        whole = math.floor(quotient) if quotient >= 0 else math.ceil(quotient)  # truncated, as Go's
-        result = x - y * whole
-    else:
-        result = x + y if op == "+" else x - y if op == "-" else x * y if op == "*" else x / y
-    exact = all(_dyadic(f) for f in (x, y, result)) and _decimal_literal(a) and _decimal_literal(b)
-    if exact and result.denominator == 1:
-        return int(result)
-    if exact and fractions.Fraction(float(result)) == result:
-        return float(result)
-    from iacguard.loaders.terraform.values import Unknown
-
-    return Unknown(f"{_show_number(a)} {op} {_show_number(b)} is a fraction iacguard does not compute as "
-                   "Terraform does (512-bit numbers)")
-
-
-def _dyadic(value: Any) -> bool:
-    denominator = value.denominator
-    return denominator & (denominator - 1) == 0
-
-
-def _decimal_literal(value: int | float) -> bool:
-    """Whether the float is exactly the decimal it prints as (0.5 is; 0.1 is not)."""
-    import fractions
-
-    return isinstance(value, int) or fractions.Fraction(repr(value)) == fractions.Fraction(value)
-
-
-def _show_number(value: int | float) -> str:
-    return str(value)[:40]
-
-
-def _num(value: float) -> int | float:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value in ("true", "false"):
-        return value == "true"
-    raise EvalError(f"a bool is required, got {type_name(value)}")
-
-
-def _to_number(value: Any) -> int | float:
-    if isinstance(value, bool):
-        raise EvalError("a number is required, got bool")
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, str):
-        # Terraform takes a decimal representation only (no spaces, no "1_000", no "0x10", no "inf")
-        if not _DECIMAL.match(value):
-            raise EvalError(f"a number is required, got {value[:40]!r}")
-        if len(value) > 400:
-            return float(value)  # thousands of digits: never an exact int (bounded as infinity)
-        if _INTEGER.match(value):
-            return int(value)
-        return _num(float(value))
-    raise EvalError(f"a number is required, got {type_name(value)}")
-
-
-_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
-_INTEGER = re.compile(r"[-+]?[0-9]+\Z")
-
-
-def _to_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and "e" in repr(value) and math.isfinite(value):
-        import decimal
-
-        return format(decimal.Decimal(repr(value)), "f")  # Terraform writes 1e21 out in full
-    if isinstance(value, (int, float)):
-        return str(_num(value))
-    if isinstance(value, str):
-        return str(value)
-    if value is None:
-        raise EvalError("a null value cannot be used in a string")
-    raise EvalError(f"a string is required, got {type_name(value)}")
 
 
 def _iter_pairs(collection: Any) -> list[tuple[Any, Any]]:
@@ -582,16 +450,16 @@ def index(target: Any, key: Any, tracker: Tracker) -> Any:
         tracker.consume(key)
         return Unknown(key.reasons, key.symbols)
     if isinstance(target, dict):
-        text = _to_string(key)
+        text = to_string(key)
         if text in target:
             return target[text]
         raise EvalError(f"key {text!r} not found")
     if isinstance(target, (list, tuple)) and not isinstance(target, TfSet):
-        position = int(_to_number(key))
+        position = int(to_number(key))
         if 0 <= position < len(target):
             return target[position]
         raise EvalError(f"index {position} out of range for a list of {len(target)}")
     attr = getattr(target, "tf_attr", None)
     if attr is not None:
-        return attr(_to_string(key))
+        return attr(to_string(key))
     raise EvalError(f"cannot index a {type_name(target)}")

@@ -12,23 +12,37 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from iacguard.loaders.terraform.evaluate import (
+from iacguard.loaders.terraform.conversions import (
     MAX_COLLECTION,
     MAX_STRING,
     MAX_WORK,
     EvalError,
-    Evaluator,
-    _arithmetic,
-    _num,
-    _plain_equal,
-    _to_bool,
-    _to_number,
-    _to_string,
+    arithmetic,
+    num,
+    plain_equal,
+    to_bool,
+    to_number,
+    to_string,
     weight,
 )
 from iacguard.loaders.terraform.values import TfSet, Unknown, bounds_of, first_unknown, merge_unknown, type_name
+
+
+class _Consumer(Protocol):
+    def consume(self, *values: Any) -> None: ...
+
+
+class Evaluator(Protocol):
+    """What a function needs of the evaluator (evaluate.Evaluator): the budget and the tracker of how
+    unknown inputs are used.  A protocol, so this module does not import the evaluator that calls it."""
+
+    @property
+    def tracker(self) -> _Consumer: ...
+
+    def spend(self, amount: int) -> None: ...
+
 
 Fn = Callable[[Evaluator, list[Any]], Any]
 FUNCTIONS: dict[str, Fn] = {}
@@ -111,7 +125,7 @@ def _toset(ev: Evaluator, a: list[Any]) -> Any:
     if unknown is not None:
         return unknown  # the set's size depends on unknown elements
     if len({type_name(i) for i in items}) > 1:
-        items = [_to_string(i) for i in items]
+        items = [to_string(i) for i in items]
     return TfSet(items)
 
 
@@ -150,7 +164,7 @@ def _lookup(ev: Evaluator, a: list[Any]) -> Any:
             return v
     if not isinstance(mapping, dict):
         raise EvalError("lookup() requires a map")
-    text = _to_string(key)
+    text = to_string(key)
     if text in mapping:
         return mapping[text]
     if len(a) > 2:
@@ -163,7 +177,7 @@ def _element(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
     if not items:
         raise EvalError("element() of an empty list")
-    position = _to_number(a[1])
+    position = to_number(a[1])
     if position < 0:
         raise EvalError("element() with a negative index")
     if position != int(position):
@@ -205,7 +219,7 @@ def _distinct(ev: Evaluator, a: list[Any]) -> Any:
     for item in items:
         if isinstance(item, Unknown):
             return Unknown(item.reasons, item.symbols)
-        if not any(_plain_equal(item, o) for o in out):
+        if not any(plain_equal(item, o) for o in out):
             out.append(item)
     return out
 
@@ -241,7 +255,7 @@ def _contains(ev: Evaluator, a: list[Any]) -> Any:
     if first_unknown(items) is not None:
         return merge_unknown(*items)
     _charge_search(ev, items, a[1])
-    return any(_plain_equal(i, a[1]) for i in items)
+    return any(plain_equal(i, a[1]) for i in items)
 
 
 @_fn("coalesce", strict=False)
@@ -260,7 +274,7 @@ def _join(ev: Evaluator, a: list[Any]) -> Any:
     items = [i for part in a[1:] for i in _seq(part)]
     if first_unknown(items) is not None:
         return merge_unknown(*items)
-    separator, texts = _to_string(a[0]), [_to_string(i) for i in items]
+    separator, texts = to_string(a[0]), [to_string(i) for i in items]
     size = len(separator) * max(len(texts) - 1, 0) + sum(len(t) for t in texts)
     if size > MAX_STRING:
         return Unknown(f"join() of {size:,} characters is not materialised")
@@ -269,7 +283,7 @@ def _join(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("split")
 def _split(ev: Evaluator, a: list[Any]) -> Any:
-    separator, text = _to_string(a[0]), _to_string(a[1])
+    separator, text = to_string(a[0]), to_string(a[1])
     if separator == "":
         return _graphemes(text, "split()") if text else []
     return text.split(separator)
@@ -280,7 +294,7 @@ _FLAGS = re.compile(r"[-+# 0]*[0-9]*(?:\.[0-9]*)?\Z")
 
 @_fn("format")
 def _format(ev: Evaluator, a: list[Any]) -> Any:
-    spec = _to_string(a[0])
+    spec = to_string(a[0])
     args = list(a[1:])
     out = []
     i = 0
@@ -312,7 +326,7 @@ def _format(ev: Evaluator, a: list[Any]) -> Any:
         if value is None:
             return Unknown("format() of null is not evaluated")
         if verb in "dxXob":
-            number = _to_number(value)
+            number = to_number(value)
             if number != int(number):
                 raise EvalError(f"format(): %{verb} needs an integer")
             if verb == "b":
@@ -324,36 +338,36 @@ def _format(ev: Evaluator, a: list[Any]) -> Any:
         elif verb == "q":
             if flags or not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 return Unknown("format() of %q with flags or a non-string is not evaluated")
-            text = _to_string(value)
+            text = to_string(value)
             if any(not ch.isprintable() and ch not in "\n\t\r\b\f" for ch in text):
                 return Unknown("format() of %q with control characters is not evaluated")
             out.append(json.dumps(text, ensure_ascii=False))
         elif verb in "fFeE":
-            out.append(("%" + flags + verb) % _to_number(value))
+            out.append(("%" + flags + verb) % to_number(value))
         elif verb in "gG":
             return Unknown("format() of %g is not evaluated (Go's shortest form differs)")
         elif verb == "t":
             if not isinstance(value, bool):
                 raise EvalError("format(): %t needs a bool")
-            out.append(("%" + flags + "s") % _to_string(value))
+            out.append(("%" + flags + "s") % to_string(value))
         else:
             if isinstance(value, (list, tuple, dict)):
                 return Unknown("format() of a collection with %v is not evaluated")
             if isinstance(value, float) and (abs(value) >= 1e21 or (value != 0 and abs(value) < 1e-4)):
                 return Unknown("format() of a number in exponent form is not evaluated")
-            out.append(("%" + flags + "s") % _to_string(value))
+            out.append(("%" + flags + "s") % to_string(value))
         i = j + 1
     return "".join(out)
 
 
 @_fn("lower")
 def _lower(ev: Evaluator, a: list[Any]) -> Any:
-    return _case_mapped(_to_string(a[0]), str.lower, "lower()")
+    return _case_mapped(to_string(a[0]), str.lower, "lower()")
 
 
 @_fn("upper")
 def _upper(ev: Evaluator, a: list[Any]) -> Any:
-    return _case_mapped(_to_string(a[0]), str.upper, "upper()")
+    return _case_mapped(to_string(a[0]), str.upper, "upper()")
 
 
 def _case_mapped(text: str, mapping: Callable[[str], str], what: str) -> Any:
@@ -367,7 +381,7 @@ def _case_mapped(text: str, mapping: Callable[[str], str], what: str) -> Any:
 
 @_fn("range")
 def _range(ev: Evaluator, a: list[Any]) -> Any:
-    numbers = [_to_number(x) for x in a]
+    numbers = [to_number(x) for x in a]
     start: int | float
     stop: int | float
     step: int | float
@@ -382,22 +396,22 @@ def _range(ev: Evaluator, a: list[Any]) -> Any:
     size = max(0, math.ceil((stop - start) / step))
     if size > 1024:  # Terraform refuses more than 1024 elements
         raise EvalError(f"range() would produce {size} elements; Terraform allows at most 1024")
-    return [_num(start + k * step) for k in range(size)]
+    return [num(start + k * step) for k in range(size)]
 
 
 @_fn("tostring")
 def _tostring(ev: Evaluator, a: list[Any]) -> Any:
-    return None if a[0] is None else _to_string(a[0])
+    return None if a[0] is None else to_string(a[0])
 
 
 @_fn("tonumber")
 def _tonumber(ev: Evaluator, a: list[Any]) -> Any:
-    return None if a[0] is None else _to_number(a[0])
+    return None if a[0] is None else to_number(a[0])
 
 
 @_fn("tobool")
 def _tobool(ev: Evaluator, a: list[Any]) -> Any:
-    return None if a[0] is None else _to_bool(a[0])
+    return None if a[0] is None else to_bool(a[0])
 
 
 @_fn("compact")
@@ -410,7 +424,7 @@ def _zipmap(ev: Evaluator, a: list[Any]) -> Any:
     keys, values = _seq(a[0]), _seq(a[1])
     if len(keys) != len(values):
         raise EvalError("zipmap(): lists of different lengths")
-    return {_to_string(k): v for k, v in zip(keys, values, strict=True)}
+    return {to_string(k): v for k, v in zip(keys, values, strict=True)}
 
 
 # Go's unicode.IsSpace (python's str.strip() also strips \x1c-\x1f, which Terraform keeps)
@@ -420,12 +434,12 @@ _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006
 
 @_fn("trimspace")
 def _trimspace(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).strip(_GO_SPACE)
+    return to_string(a[0]).strip(_GO_SPACE)
 
 
 @_fn("chomp")
 def _chomp(ev: Evaluator, a: list[Any]) -> Any:
-    text = _to_string(a[0])
+    text = to_string(a[0])
     while text.endswith(("\r\n", "\n", "\r")):
         text = text[:-2] if text.endswith("\r\n") else text[:-1]
     return text
@@ -439,10 +453,10 @@ for _identity in ("sensitive", "nonsensitive"):
 
 @_fn("replace")
 def _replace(ev: Evaluator, a: list[Any]) -> Any:
-    pattern = _to_string(a[1])
+    pattern = to_string(a[1])
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
         return Unknown("replace() with a regular expression is not evaluated")
-    text, replacement = _to_string(a[0]), _to_string(a[2])
+    text, replacement = to_string(a[0]), to_string(a[2])
     matches = text.count(pattern) if pattern else len(text) + 1
     size = len(text) + matches * (len(replacement) - len(pattern))
     if size > MAX_STRING:
@@ -452,7 +466,7 @@ def _replace(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("substr")
 def _substr(ev: Evaluator, a: list[Any]) -> Any:
-    text, offset, length = _to_string(a[0]), _to_number(a[1]), _to_number(a[2])
+    text, offset, length = to_string(a[0]), to_number(a[1]), to_number(a[2])
     if offset != int(offset) or length != int(length):
         return Unknown("substr() with a fractional offset or length is not evaluated")
     clusters = _graphemes(text, "substr()")
@@ -470,7 +484,7 @@ def _substr(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("slice")
 def _slice(ev: Evaluator, a: list[Any]) -> Any:
-    items, start, end = _seq(a[0]), _to_number(a[1]), _to_number(a[2])
+    items, start, end = _seq(a[0]), to_number(a[1]), to_number(a[2])
     if start != int(start) or end != int(end):
         return Unknown("slice() with fractional indices is not evaluated")
     if start < 0 or end > len(items) or start > end:
@@ -492,9 +506,9 @@ def _extreme(ev: Evaluator, a: list[Any], pick: Callable[..., Any]) -> Any:
     """min/max; with unknown arguments, Unknown bounded by what the known ones allow (`min(1, x)` <= 1)."""
     unknown = first_unknown(a)
     if unknown is None:
-        return pick(_to_number(x) for x in a)
+        return pick(to_number(x) for x in a)
     ev.tracker.consume(*a)
-    ranges = [bounds_of(x) if isinstance(x, Unknown) else (_to_number(x), _to_number(x)) for x in a]
+    ranges = [bounds_of(x) if isinstance(x, Unknown) else (to_number(x), to_number(x)) for x in a]
     inf = float("inf")
     lows = [r[0] if r is not None else -inf for r in ranges]
     highs = [r[1] if r is not None else inf for r in ranges]
@@ -520,7 +534,7 @@ def _title(ev: Evaluator, a: list[Any]) -> Any:
     # Go's strings.Title: a letter after anything but a letter, digit, underscore or mark starts a word
     out = []
     previous = " "
-    for ch in _to_string(a[0]):
+    for ch in to_string(a[0]):
         starts = not (previous.isalnum() or previous == "_" or unicodedata.category(previous).startswith("M"))
         out.append(ch.title() if starts else ch)
         if len(out[-1]) != 1 or not ch.isascii():
@@ -548,7 +562,7 @@ def _setproduct(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("sort")
 def _sort(ev: Evaluator, a: list[Any]) -> Any:
-    return sorted(_to_string(i) for i in _seq(a[0]))
+    return sorted(to_string(i) for i in _seq(a[0]))
 
 
 @_fn("reverse")
@@ -558,7 +572,7 @@ def _reverse(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("chunklist")
 def _chunklist(ev: Evaluator, a: list[Any]) -> Any:
-    items, size = _seq(a[0]), int(_to_number(a[1]))
+    items, size = _seq(a[0]), int(to_number(a[1]))
     if size <= 0:
         return [items] if items else []
     return [items[i : i + size] for i in range(0, len(items), size)]
@@ -569,59 +583,59 @@ def _index(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
     _charge_search(ev, items, a[1])
     for position, item in enumerate(items):
-        if _plain_equal(item, a[1]):
+        if plain_equal(item, a[1]):
             return position
     raise EvalError("index(): element not found")
 
 
 @_fn("startswith")
 def _startswith(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).startswith(_to_string(a[1]))
+    return to_string(a[0]).startswith(to_string(a[1]))
 
 
 @_fn("endswith")
 def _endswith(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).endswith(_to_string(a[1]))
+    return to_string(a[0]).endswith(to_string(a[1]))
 
 
 @_fn("strcontains")
 def _strcontains(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[1]) in _to_string(a[0])
+    return to_string(a[1]) in to_string(a[0])
 
 
 @_fn("trim")
 def _trim(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).strip(_to_string(a[1]))
+    return to_string(a[0]).strip(to_string(a[1]))
 
 
 @_fn("trimprefix")
 def _trimprefix(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).removeprefix(_to_string(a[1]))
+    return to_string(a[0]).removeprefix(to_string(a[1]))
 
 
 @_fn("trimsuffix")
 def _trimsuffix(ev: Evaluator, a: list[Any]) -> Any:
-    return _to_string(a[0]).removesuffix(_to_string(a[1]))
+    return to_string(a[0]).removesuffix(to_string(a[1]))
 
 
 @_fn("abs")
 def _abs(ev: Evaluator, a: list[Any]) -> Any:
-    return abs(_to_number(a[0]))
+    return abs(to_number(a[0]))
 
 
 @_fn("ceil")
 def _ceil(ev: Evaluator, a: list[Any]) -> Any:
-    return math.ceil(_to_number(a[0]))
+    return math.ceil(to_number(a[0]))
 
 
 @_fn("floor")
 def _floor(ev: Evaluator, a: list[Any]) -> Any:
-    return math.floor(_to_number(a[0]))
+    return math.floor(to_number(a[0]))
 
 
 @_fn("signum")
 def _signum(ev: Evaluator, a: list[Any]) -> Any:
-    value = _to_number(a[0])
+    value = to_number(a[0])
     if value != int(value):
         raise EvalError("signum(): value must be a whole number")
     return (value > 0) - (value < 0)
@@ -632,22 +646,22 @@ def _sum(ev: Evaluator, a: list[Any]) -> Any:
     items = _seq(a[0])
     if not items:
         raise EvalError("sum() of an empty list")
-    total: Any = _to_number(items[0])
+    total: Any = to_number(items[0])
     for item in items[1:]:
-        total = _arithmetic("+", total, _to_number(item))  # as Terraform adds: exactly, or Unknown
+        total = arithmetic("+", total, to_number(item))  # as Terraform adds: exactly, or Unknown
         if isinstance(total, Unknown):
             return total
-    return _num(total) if isinstance(total, float) else total
+    return num(total) if isinstance(total, float) else total
 
 
 @_fn("alltrue")
 def _alltrue(ev: Evaluator, a: list[Any]) -> Any:
-    return all(_to_bool(i) for i in _seq(a[0]))
+    return all(to_bool(i) for i in _seq(a[0]))
 
 
 @_fn("anytrue")
 def _anytrue(ev: Evaluator, a: list[Any]) -> Any:
-    return any(_to_bool(i) for i in _seq(a[0]))
+    return any(to_bool(i) for i in _seq(a[0]))
 
 
 @_fn("coalescelist")
@@ -663,19 +677,19 @@ def _setintersection(ev: Evaluator, a: list[Any]) -> Any:
     first = list(_seq(a[0]) if not isinstance(a[0], TfSet) else a[0])
     rest = [list(x) for x in a[1:]]
     ev.spend(len(first) * sum(len(x) for x in rest))
-    return TfSet([i for i in first if all(any(_plain_equal(i, o) for o in other) for other in rest)])
+    return TfSet([i for i in first if all(any(plain_equal(i, o) for o in other) for other in rest)])
 
 
 @_fn("setsubtract")
 def _setsubtract(ev: Evaluator, a: list[Any]) -> Any:
     other = list(a[1])
     ev.spend(len(other) * len(a[0]))
-    return TfSet([i for i in list(a[0]) if not any(_plain_equal(i, o) for o in other)])
+    return TfSet([i for i in list(a[0]) if not any(plain_equal(i, o) for o in other)])
 
 
 @_fn("strrev")
 def _strrev(ev: Evaluator, a: list[Any]) -> Any:
-    clusters = _graphemes(_to_string(a[0]), "strrev()")
+    clusters = _graphemes(to_string(a[0]), "strrev()")
     return clusters if isinstance(clusters, Unknown) else "".join(reversed(clusters))
 
 
@@ -713,7 +727,7 @@ def _jsondecode(ev: Evaluator, a: list[Any]) -> Any:
         raise ValueError(f"{name} is not JSON")
 
     try:
-        return json.loads(_to_string(a[0]), parse_constant=no_constant)
+        return json.loads(to_string(a[0]), parse_constant=no_constant)
     except ValueError as exc:
         raise EvalError(f"jsondecode(): {exc}") from None
 
@@ -734,7 +748,7 @@ def _digest(name: str) -> Fn:
     def impl(ev: Evaluator, a: list[Any]) -> Any:
         import hashlib
 
-        return hashlib.new(name, _to_string(a[0]).encode("utf-8")).hexdigest()
+        return hashlib.new(name, to_string(a[0]).encode("utf-8")).hexdigest()
 
     return impl
 
@@ -747,7 +761,7 @@ for _name in ("md5", "sha1", "sha256", "sha512"):
 def _base64encode(ev: Evaluator, a: list[Any]) -> Any:
     import base64
 
-    return base64.b64encode(_to_string(a[0]).encode("utf-8")).decode("ascii")
+    return base64.b64encode(to_string(a[0]).encode("utf-8")).decode("ascii")
 
 
 @_fn("base64decode")
@@ -756,7 +770,7 @@ def _base64decode(ev: Evaluator, a: list[Any]) -> Any:
     import binascii
 
     try:
-        return base64.b64decode(_to_string(a[0]), validate=True).decode("utf-8")
+        return base64.b64decode(to_string(a[0]), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise EvalError(f"base64decode(): {exc}") from None
 
@@ -819,7 +833,7 @@ def _compiled(pattern: str, text: str) -> re.Pattern[str] | None:
 
 @_fn("regex")
 def _regex(ev: Evaluator, a: list[Any]) -> Any:
-    pattern, text = _to_string(a[0]), _to_string(a[1])
+    pattern, text = to_string(a[0]), to_string(a[1])
     compiled = _compiled(pattern, text)
     if compiled is None:
         return Unknown("regex() with this pattern is not evaluated")
@@ -831,7 +845,7 @@ def _regex(ev: Evaluator, a: list[Any]) -> Any:
 
 @_fn("regexall")
 def _regexall(ev: Evaluator, a: list[Any]) -> Any:
-    pattern, text = _to_string(a[0]), _to_string(a[1])
+    pattern, text = to_string(a[0]), to_string(a[1])
     compiled = _compiled(pattern, text)
     if compiled is None:
         return Unknown("regexall() with this pattern is not evaluated")

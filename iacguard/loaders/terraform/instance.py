@@ -11,11 +11,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from iacguard.discover import remote_module_note
 from iacguard.loaders.terraform import known_modules
 from iacguard.loaders.terraform import syntax as s
 from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache, module_files
-from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
+from iacguard.loaders.terraform.conversions import EvalError, to_number, to_string
+from iacguard.loaders.terraform.evaluate import Evaluator, Scope, Tracker
+from iacguard.loaders.terraform.grouping import remote_module_note
 from iacguard.loaders.terraform.render import render
 from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
 from iacguard.model import (
@@ -797,13 +798,11 @@ def _typed(value: Any, expr: Any, evaluate: Callable[[Any], Any], depth: int) ->
         return value
     if isinstance(expr, s.Name):
         if expr.name == "number" and isinstance(value, str):
-            from iacguard.loaders.terraform.evaluate import _to_number
-
-            return _to_number(value)
+            return to_number(value)
         if expr.name == "bool" and isinstance(value, str) and value in ("true", "false"):
             return value == "true"
         if expr.name == "string" and isinstance(value, (bool, int, float)):
-            return _to_string(value)
+            return to_string(value)
         return value
     if not isinstance(expr, s.Call) or not expr.args:
         return value

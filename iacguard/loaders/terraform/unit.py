@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from iacguard import checks
-from iacguard.discover import TERRAFORM_SUFFIXES
 from iacguard.loaders.terraform import admissible
 from iacguard.loaders.terraform.config import Decl, ParseCache, read_modules_manifest, read_text
-from iacguard.loaders.terraform.evaluate import MAX_WORK, OVER_BUDGET, Evaluator, Scope, Tracker, _Other
+from iacguard.loaders.terraform.conversions import MAX_WORK
+from iacguard.loaders.terraform.evaluate import OVER_BUDGET, Evaluator, OtherValue, Scope, Tracker
+from iacguard.loaders.terraform.files import is_config_file, is_vars_file
 from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show, convert
+from iacguard.loaders.terraform.manifest import manifest_path
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
 from iacguard.loaders.terraform.values import Unknown
 from iacguard.model import Resource, ScanError, Scenario, Unit
@@ -28,7 +30,7 @@ from iacguard.options import Limits, ScanOptions
 
 class _NoNames:
     def reference(self, root: str, scope: Scope) -> Any:
-        from iacguard.loaders.terraform.evaluate import EvalError
+        from iacguard.loaders.terraform.conversions import EvalError
 
         raise EvalError("variables may not be used in a tfvars file")
 
@@ -214,7 +216,7 @@ def _scenarios(run: _Run, values: dict[str, VarValue], deployment: str = "") -> 
 
 
 def _assumed(symbol: str, value: Any) -> str:
-    return f"{symbol} is any other value" if isinstance(value, _Other) else f"{symbol} = {_show(value)}"
+    return f"{symbol} is any other value" if isinstance(value, OtherValue) else f"{symbol} = {_show(value)}"
 
 
 def _defaults(root_vars: dict[str, Decl], values: dict[str, VarValue]) -> dict[str, Any]:
@@ -330,12 +332,12 @@ def deployment_files(root: Path, walked: set[Path] | None = None) -> list[Path]:
             entries = sorted(directory.iterdir())
         except OSError:
             return
-        if depth and any(e.name.endswith(TERRAFORM_SUFFIXES) and e.is_file() for e in entries):
+        if depth and any(is_config_file(e.name) and e.is_file() for e in entries):
             return  # a module of its own
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if entry.name.endswith((".tfvars", ".tfvars.json")) and entry.is_file() and not entry.is_symlink():
+            if is_vars_file(entry.name) and entry.is_file() and not entry.is_symlink():
                 if entry not in auto:
                     found.append(entry)
             elif depth < _DEPLOYMENT_DEPTH and entry.is_dir() and not entry.is_symlink():
@@ -380,5 +382,5 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
         errors=tuple(errors + [e for e in ctx.errors if e not in errors]),
     )
     inputs = set(ctx.files) | set(_tfvars_files(root)) | set(options.var_files) | set(deployments)
-    inputs.add(root / ".terraform" / "modules" / "modules.json")
+    inputs.add(manifest_path(root))
     return unit, inputs, set(ctx.directories) | {p.parent for p in ctx.files} | walked

@@ -18,10 +18,11 @@ class Unknown:
     __slots__ = ("bounds", "opens", "reasons", "ref", "symbols")
 
     def __init__(self, reasons: frozenset[str] | str = frozenset(), symbols: frozenset[str] = frozenset(),
-                 ref: str | None = None, bounds: tuple[float, float] | None = None, opens: Any = None) -> None:
+                 ref: str | None = None,
+                 bounds: tuple[float, float] | None = None, opens: Any = None) -> None:
         self.reasons = frozenset([reasons]) if isinstance(reasons, str) else reasons
-        # Root inputs whose value flows into this one as it is (those that only decided it through a
-        # comparison are enumerated where they are compared, not carried).
+        # Root inputs whose value flows into this one as it is (not those that only decided it through
+        # a comparison or a condition: decided() drops them).
         self.symbols = symbols
         self.ref = ref
         # The number it will be lies in [low, high] (`enabled ? 1 : 0`, `min(1, x)`): a count it
@@ -49,8 +50,7 @@ def merge_unknown(*values: Any) -> Unknown:
 
 def decided(*values: object) -> Unknown:
     """The unknown result of a comparison or condition over these values."""
-    merged = merge_unknown(*values)
-    return Unknown(merged.reasons)
+    return Unknown(merge_unknown(*values).reasons)
 
 
 def bounds_of(value: Any) -> tuple[float, float] | None:
