@@ -238,6 +238,11 @@ class ParseCache:
                 labels = decl.labels
                 if decl.type not in BLOCK_TYPES or len(labels) != BLOCK_TYPES[decl.type]:
                     break
+                duplicate = _duplicate(decl, variables, local_values, resources, data, calls, outputs)
+                if duplicate is not None:  # Terraform refuses the module; two keys must never read as one
+                    errors.append(ScanError(self.display(path), decl.line, f"{duplicate} is declared twice "
+                                            "in this module (Terraform rejects it)"))
+                    continue
                 if decl.type == "variable" and len(labels) == 1:
                     variables[labels[0]] = decl
                 elif decl.type == "locals":
@@ -262,6 +267,25 @@ class ParseCache:
                     errors.append(ScanError(self.display(path), decl.line, problem))
         return ModuleConfig(directory, tuple(files), variables, local_values, resources, data, calls, outputs,
                             tuple(errors))
+
+
+def _duplicate(decl: Decl, variables: dict[str, Decl], local_values: dict[str, Any],
+               resources: dict[tuple[str, str], Decl], data: dict[tuple[str, str], Decl],
+               calls: dict[str, Decl], outputs: dict[str, Decl]) -> str | None:
+    """What a block declares again (`aws_iam_access_key.a`, `local.x`), or None."""
+    labels = decl.labels
+    if decl.type == "locals":
+        again = [name for name in decl.block.attrs if name in local_values]
+        return f"local.{again[0]}" if again else None
+    if decl.type in ("resource", "data") and len(labels) == 2:
+        table = resources if decl.type == "resource" else data
+        prefix = "" if decl.type == "resource" else "data."
+        return f"{prefix}{labels[0]}.{labels[1]}" if (labels[0], labels[1]) in table else None
+    single = {"variable": (variables, "var."), "module": (calls, "module."), "output": (outputs, "output ")}
+    if decl.type in single and len(labels) == 1:
+        table1, prefix1 = single[decl.type]
+        return f"{prefix1}{labels[0]}" if labels[0] in table1 else None
+    return None
 
 
 def _apply_override(decl: Decl, path: Path, tables: dict[str, dict[Any, Decl]],
