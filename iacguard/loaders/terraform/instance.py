@@ -17,7 +17,18 @@ from iacguard.loaders.terraform import syntax as s
 from iacguard.loaders.terraform.config import Decl, ModuleConfig, ParseCache, module_files
 from iacguard.loaders.terraform.evaluate import EvalError, Evaluator, Scope, Tracker, _to_string
 from iacguard.loaders.terraform.render import render
-from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
+from iacguard.loaders.terraform.values import (
+    HIDDEN,
+    HiddenKey,
+    RefStr,
+    Sensitive,
+    TfSet,
+    Unknown,
+    mark,
+    plain,
+    unmark,
+    unmark_deep,
+)
 from iacguard.model import AccessKey, KeyCount, Location, Note, ScanError, Status, Suppression, UserId, shorten
 from iacguard.options import Limits
 
@@ -71,6 +82,17 @@ class UnitContext:
         self.hcl_bytes = 0  # of the files admitted so far (limits.max_unit_hcl_bytes)
         self._admitted: set[Path] = set()
         self._admitted_dirs: set[Path] = set()  # a module called many times is listed once
+        # Sensitive user names (lower case) -> their placeholder; shared by all evaluations of a unit,
+        # so one value is one user in every scenario.
+        self.hidden_users: dict[str, str] = {}
+
+    def user(self, name: str, ref: str | None, marked: bool) -> UserId:
+        """The user a name designates; a sensitive name is a placeholder (`(sensitive user #1)`), one per
+        value, so keys still group as the name would group them."""
+        if not marked:
+            return UserId(name, ref)
+        label = self.hidden_users.setdefault(name.lower(), f"(sensitive user #{len(self.hidden_users) + 1})")
+        return UserId(None, label)
 
     def admit(self, directory: Path) -> int | None:
         """Count a module's files against the unit's parse budget; the total when it is exceeded."""
@@ -130,23 +152,23 @@ class ResourceInstance:
 
     def user_identity(self, name_attr: str) -> Any:
         """The IAM user name of an aws_iam_user resource or data source, as a RefStr."""
-        name = self.configured(name_attr)
+        name, marked = unmark(self.configured(name_attr))
         if isinstance(name, Unknown):
             return Unknown(name.reasons, name.symbols, ref=self.address)
         if not isinstance(name, str):
             return Unknown(f"{self.address}.{name_attr} is not set", ref=self.address)
         block = self.decl.block
-        return RefStr(str(name), self.address, str(name), (self.decl.file, block.line, block.end_line))
+        return mark(RefStr(str(name), self.address, str(name), (self.decl.file, block.line, block.end_line)), marked)
 
     def tf_attr(self, name: str) -> Any:
         if self.type == "aws_iam_user" and name in ("name", "id", "unique_id", "arn"):
-            user = self.user_identity("name" if not self.is_data else "user_name")
+            user, marked = unmark(self.user_identity("name" if not self.is_data else "user_name"))
             if name == "arn" and isinstance(user, RefStr):
-                path = self.configured("path") if not self.is_data else None
+                path, path_marked = unmark(self.configured("path") if not self.is_data else None)
                 prefix = path if isinstance(path, str) and path else "/"
-                return RefStr(f"arn:aws:iam::000000000000:user{prefix}{user}", user.ref, user.user_name,
-                              user.declared)
-            return user
+                return mark(RefStr(f"arn:aws:iam::000000000000:user{prefix}{user}", user.ref, user.user_name,
+                                   user.declared), marked or path_marked)
+            return mark(user, marked)
         if self.type == "aws_iam_user" and self.is_data and name in ("user_name", "user_id"):
             return self.user_identity("user_name")
         if name in self.decl.block.attrs:
@@ -235,14 +257,19 @@ class ModuleInstance:
             value = self.evaluate(default.expr)
             given = VarValue(value, "its default")
         value = convert(given.value, decl.block.attrs.get("type"), self.evaluate)
-        if isinstance(value, (str, int, float, bool)) or value is None:
+        value = mark(value, self._flag(decl, "sensitive"))  # `sensitive = true`: never shown, in any module
+        if isinstance(plain(value), (str, int, float, bool)) or plain(value) is None:
             shown = _show(value)
             self.ctx.tracker.note(f"{self.prefix}var.{name} = {shown} from {given.source}")
         return value
 
     def _not_nullable(self, decl: Decl) -> bool:
         attr = decl.block.attrs.get("nullable")
-        return attr is not None and self.evaluate(attr.expr) is False
+        return attr is not None and plain(self.evaluate(attr.expr)) is False
+
+    def _flag(self, decl: Decl, name: str) -> bool:
+        attr = decl.block.attrs.get(name)
+        return attr is not None and plain(self.evaluate(attr.expr)) is True
 
     def local(self, name: str) -> Any:
         entry = self.config.locals.get(name)
@@ -254,15 +281,15 @@ class ModuleInstance:
         decl = self.config.outputs.get(name)
         if decl is None or "value" not in decl.block.attrs:
             raise EvalError(f"module has no output {name!r}")
-        return self._memoised(("output", name), lambda: self.evaluate(decl.block.attrs["value"].expr),
-                              f"output {name}")
+        return self._memoised(("output", name), lambda: mark(self.evaluate(decl.block.attrs["value"].expr),
+                                                             self._flag(decl, "sensitive")), f"output {name}")
 
     # -- resources and modules: count / for_each ------------------------------------------------
 
     def expansion(self, block: s.Block, bindings: dict[str, Any] | None = None) -> Any:
         """None (single), a list of (key, bindings), or Unknown."""
         if "count" in block.attrs:
-            count = self.evaluate(block.attrs["count"].expr, bindings)
+            count, marked = unmark(self.evaluate(block.attrs["count"].expr, bindings))
             if isinstance(count, Unknown):
                 self.ctx.tracker.consume(count)
                 return count
@@ -270,24 +297,24 @@ class ModuleInstance:
                 try:
                     count = float(count)
                 except ValueError:
-                    return Unknown(f"count = {_show(count)} is not a number")
+                    return Unknown(f"count = {_show(mark(count, marked))} is not a number")
             if not isinstance(count, (int, float)) or isinstance(count, bool) or count < 0 or count != int(count):
-                return Unknown(f"count = {_show(count)} is not a whole number")
+                return Unknown(f"count = {_show(mark(count, marked))} is not a whole number")
             return ("count", int(count))
         if "for_each" in block.attrs:
-            items = self.evaluate(block.attrs["for_each"].expr, bindings)
+            items, marked = unmark(self.evaluate(block.attrs["for_each"].expr, bindings))
             if isinstance(items, Unknown):
                 self.ctx.tracker.consume(items)
                 return items
             if isinstance(items, dict):
-                return ("for_each", sorted(items.items()))
+                return ("for_each", _hidden_keys(sorted(items.items()), marked))
             if isinstance(items, TfSet):
                 pairs = []
                 for item in items:
-                    if not isinstance(item, str):
+                    if not isinstance(plain(item), str):
                         return Unknown("for_each over a set of non-strings is rejected by Terraform")
-                    pairs.append((item, item))
-                return ("for_each", pairs)
+                    pairs.append((plain(item), item))
+                return ("for_each", _hidden_keys(pairs, marked or any(type(v) is Sensitive for _, v in pairs)))
             return Unknown(f"for_each over a {type(items).__name__} is rejected by Terraform (use toset)")
         return None
 
@@ -311,7 +338,7 @@ class ModuleInstance:
                                    "materialised; --limit instances)", ref=base)
                 return [ResourceInstance(self, decl, f"{base}[{i}]", {"count": {"index": i}}, data)
                         for i in range(value)]
-            return {k: ResourceInstance(self, decl, f'{base}["{k}"]', {"each": {"key": k, "value": v}}, data)
+            return {k: ResourceInstance(self, decl, f'{base}["{k}"]', {"each": _each(k, v)}, data)
                     for k, v in value}
 
         return self._memoised(("res", base), compute, base)
@@ -349,7 +376,7 @@ class ModuleInstance:
 
     def child_config(self, name: str, decl: Decl) -> ModuleConfig | None:
         source_attr = decl.block.attrs.get("source")
-        source = self.evaluate(source_attr.expr) if source_attr else None
+        source = plain(self.evaluate(source_attr.expr)) if source_attr else None
         key_path = f"{self.key_path}.{name}" if self.key_path else name
         if not isinstance(source, str):
             self.ctx.note(f'module "{name}" has no literal source; not analysed', decl.file, decl.block.line)
@@ -432,7 +459,7 @@ class ModuleInstance:
             return ("count", [(i, self._child(config, name, decl, f"module.{name}[{i}]", {"count": {"index": i}},
                                               key_path)) for i in range(value)])
         return ("for_each", [(k, self._child(config, name, decl, f'module.{name}["{k}"]',
-                                             {"each": {"key": k, "value": v}}, key_path)) for k, v in value])
+                                             {"each": _each(k, v)}, key_path)) for k, v in value])
 
     def _child(self, config: ModuleConfig, name: str, decl: Decl, address: str, bindings: dict[str, Any],
                key_path: str) -> ModuleInstance:
@@ -498,13 +525,13 @@ class ModuleInstance:
         for arg, attr in sorted(decl.block.attrs.items()):
             if arg in _META_ARGS:
                 continue
-            value = self.evaluate(attr.expr)
+            value, marked = unmark(self.evaluate(attr.expr))
             if isinstance(value, RefStr) and value.user_name is not None:
-                users.setdefault(value.user_name.lower(), UserId(value.user_name, value.ref))
+                users.setdefault(value.user_name.lower(), self.ctx.user(value.user_name, value.ref, marked))
             elif isinstance(value, str) and "user" in arg.lower() and value:
-                users.setdefault(value.lower(), UserId(value, None))
+                users.setdefault(value.lower(), self.ctx.user(value, None, marked))
             elif isinstance(value, str) and value and len(value) <= 64:  # IAM user names are at most 64
-                named.setdefault(value.lower(), UserId(value, None))
+                named.setdefault(value.lower(), self.ctx.user(value, None, marked))
         location = Location(self.ctx.display(decl.file), decl.block.line)
         reason = f'module "{name}" is not analysed and is given this user: it may create a key'
         if isinstance(source, str) and not source.startswith(("./", "../")) and uncovered:
@@ -529,7 +556,7 @@ class ModuleInstance:
         else:
             kind, value = expansion
             items = [(f"module.{name}[{i}]", {"count": {"index": i}}) for i in range(value)] if kind == "count" \
-                else [(f'module.{name}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in value]
+                else [(f'module.{name}["{k}"]', {"each": _each(k, v)}) for k, v in value]
             if len(items) > self.ctx.limits.max_instances:
                 index = Unknown(f"module.{name} instance, one of {len(items)} not materialised")
                 runs.append((f"module.{name}[*]", {"count": {"index": index}, "each": {"key": index, "value": index}},
@@ -545,9 +572,12 @@ class ModuleInstance:
                 attr = decl.block.attrs.get(arg)
                 return self.evaluate(attr.expr, bindings) if attr is not None else model.defaults.get(arg)
 
+            def shown(arg: str | None) -> Any:  # the value, its mark for messages only
+                return plain(value(arg))
+
             low, high, why = 1, 1, [f"{model.source} v{model.major} (modelled by iacguard)"]
             for arg in model.key_when:
-                given = value(arg)
+                given = shown(arg)
                 if isinstance(given, Unknown):
                     self.ctx.tracker.hint(given, True, False)
                     low = 0
@@ -555,10 +585,10 @@ class ModuleInstance:
                 elif given is False or given == "false":
                     high = 0
                 elif arg in decl.block.attrs:
-                    why.append(f"{arg} = {_show(given)}")
+                    why.append(f"{arg} = {_show(value(arg))}")
             if high == 0:
                 continue
-            status_value = value(model.status_input)
+            status_value, status_marked = unmark(value(model.status_input))
             status: Status
             if status_value is None:
                 status = "Active"
@@ -572,11 +602,11 @@ class ModuleInstance:
                 why.append(f'status = "{status_value}"')
             else:
                 status = "Unknown"
-                why.append(f"status = {_show(status_value)} is not Active or Inactive")
+                why.append(f"status = {_show(mark(status_value, status_marked))} is not Active or Inactive")
             user_address = f"{self.prefix}{address}.aws_iam_user.this"
-            user_name = value(model.name_input)
+            user_name, name_marked = unmark(value(model.name_input))
             if isinstance(user_name, str) and model.name_input is not None:
-                user = UserId(str(user_name), user_address)
+                user = self.ctx.user(str(user_name), user_address, name_marked)
             else:
                 if isinstance(user_name, Unknown):
                     self.ctx.tracker.consume(user_name)
@@ -624,7 +654,7 @@ class ModuleInstance:
                     instances.append((f"{base}[*]", {"each": {"key": index, "value": index}},
                                       KeyCount(len(value), len(value)), f"for_each over {len(value)} items"))
                 else:
-                    instances.extend((f'{base}["{k}"]', {"each": {"key": k, "value": v}}, KeyCount(1, 1),
+                    instances.extend((f'{base}["{k}"]', {"each": _each(k, v)}, KeyCount(1, 1),
                                       f'for_each key "{k}"') for k, v in value)
         keys = []
         own = self.ctx.cache.suppressions(decl.file, decl.block.line, decl.block.end_line)
@@ -647,7 +677,7 @@ class ModuleInstance:
 
     def _user_suppressions(self, decl: Decl, bindings: dict[str, Any]) -> tuple[Suppression, ...]:
         attr = decl.block.attrs.get("user")
-        value = self.evaluate(attr.expr, bindings) if attr is not None else None
+        value = plain(self.evaluate(attr.expr, bindings)) if attr is not None else None
         declared = getattr(value, "declared", None)
         if not declared:
             return ()
@@ -658,12 +688,13 @@ class ModuleInstance:
         attr = decl.block.attrs.get("user")
         if attr is None:
             return UserId(None, "(user not set)")
-        value = self.evaluate(attr.expr, bindings)
+        value, marked = unmark(self.evaluate(attr.expr, bindings))
         if isinstance(value, RefStr):
-            return UserId(value.user_name, value.ref)
+            return self.ctx.user(value.user_name, value.ref, marked) if value.user_name is not None \
+                else UserId(value.user_name, value.ref)
         if isinstance(value, str):
             match = _ARN_USER.match(value)
-            return UserId(match.group(1) if match else value, None)
+            return self.ctx.user(match.group(1) if match else value, None, marked)
         if isinstance(value, Unknown):
             self.ctx.tracker.consume(value)
             return UserId(None, _user_resource(value.ref) if value.ref else self._user_ref(attr.expr))
@@ -712,7 +743,7 @@ class ModuleInstance:
         attr = decl.block.attrs.get("status")
         if attr is None:
             return "Active", "status not set (Active)"
-        value = self.evaluate(attr.expr, bindings)
+        value, marked = unmark(self.evaluate(attr.expr, bindings))
         if value is None:
             return "Active", "status = null (Active)"
         if isinstance(value, Unknown):
@@ -721,7 +752,7 @@ class ModuleInstance:
         if value in ("Active", "Inactive"):
             literal = isinstance(attr.expr, s.Lit)
             return value, f'status = "{value}"' if literal else f'status = {render(attr.expr)} = "{value}"'
-        return "Unknown", f"status = {_show(value)} is not Active or Inactive"
+        return "Unknown", f"status = {_show(mark(value, marked))} is not Active or Inactive"
 
 
 def _bounded_count(count: Unknown) -> KeyCount:
@@ -732,6 +763,18 @@ def _bounded_count(count: Unknown) -> KeyCount:
         return KeyCount(0, None)
     low, high = count.bounds
     return KeyCount(max(0, math.ceil(low)) if math.isfinite(low) else 0, max(0, math.floor(high)))
+
+
+def _each(key: Any, value: Any) -> dict[str, Any]:
+    """each.key / each.value of one for_each instance (a hidden key is a sensitive value to the evaluator)."""
+    return {"key": mark(str.__str__(key)) if isinstance(key, HiddenKey) else key, "value": value}
+
+
+def _hidden_keys(pairs: list[tuple[Any, Any]], marked: bool) -> list[tuple[Any, Any]]:
+    """for_each pairs of a sensitive collection: keys written as placeholders, values marked."""
+    if not marked:
+        return pairs
+    return [(HiddenKey(k, n), mark(v)) for n, (k, v) in enumerate(pairs, start=1)]
 
 
 def _user_resource(ref: str) -> str:
@@ -753,6 +796,10 @@ def _show(value: Any) -> str:
 
 
 def _written(value: Any) -> str:
+    if type(value) is Sensitive:
+        return HIDDEN
+    if isinstance(value, HiddenKey):
+        return format(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -774,8 +821,9 @@ def convert(value: Any, type_attr: s.Attribute | None, evaluate: Callable[[Any],
     the value leaves them out or null (in collections of objects too, and in the defaults themselves)."""
     if type_attr is None or isinstance(value, Unknown) or value is None:
         return value
+    value, marked = unmark_deep(value)  # converted as a plain value; the result keeps its mark
     try:
-        return _typed(value, type_attr.expr, evaluate or (lambda expr: Unknown("a type default")), 0)
+        return mark(_typed(value, type_attr.expr, evaluate or (lambda expr: Unknown("a type default")), 0), marked)
     except EvalError:
         return Unknown("variable value does not match its type")
 

@@ -20,8 +20,8 @@ from iacguard.loaders.terraform.config import Decl, ParseCache, read_modules_man
 from iacguard.loaders.terraform.evaluate import MAX_WORK, OVER_BUDGET, Evaluator, Scope, Tracker, _Other
 from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show, convert
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
-from iacguard.loaders.terraform.values import Unknown
-from iacguard.model import AccessKey, ScanError, Scenario, Unit
+from iacguard.loaders.terraform.values import Unknown, mark, plain
+from iacguard.model import AccessKey, ScanError, Scenario, Unit, UserId
 from iacguard.options import Limits, ScanOptions
 
 
@@ -93,10 +93,12 @@ def root_values(root: Path, options: ScanOptions, display: Callable[[Path], str]
 
 
 def _evaluate(root: Path, cache: ParseCache, options: ScanOptions, values: dict[str, VarValue],
-              display: Callable[[Path], str], manifest: dict[str, Path], assumed: dict[str, Any] | None = None
-              ) -> tuple[list[AccessKey], UnitContext]:
+              display: Callable[[Path], str], manifest: dict[str, Path], assumed: dict[str, Any] | None = None,
+              hidden_users: dict[str, str] | None = None) -> tuple[list[AccessKey], UnitContext]:
     ctx = UnitContext(root, cache, Tracker(), options.limits, manifest, display, options.boundaries)
     ctx.assumed = dict(assumed or {})
+    if hidden_users is not None:
+        ctx.hidden_users = hidden_users
     over = ctx.admit(root.resolve())
     if over is not None:
         ctx.errors.append(ScanError(display(root), None, f"the root module's files hold {over:,} bytes of Terraform, "
@@ -131,10 +133,13 @@ class _Run:
         self.root, self.cache, self.options, self.display, self.manifest = root, cache, options, display, manifest
         self.spent = 0
         self.ctx: UnitContext | None = None  # of the first evaluation: its notes, files and errors count
+        self.hidden_users: dict[str, str] = {}  # sensitive user names: one placeholder each in all scenarios
+        self._sensitive_vars: set[str] | None = None
 
     def evaluate(self, values: dict[str, VarValue], assumed: dict[str, Any] | None = None
                  ) -> tuple[list[AccessKey], UnitContext]:
-        keys, ctx = _evaluate(self.root, self.cache, self.options, values, self.display, self.manifest, assumed)
+        keys, ctx = _evaluate(self.root, self.cache, self.options, values, self.display, self.manifest, assumed,
+                              self.hidden_users)
         self.spent += ctx.evaluator.work
         if self.ctx is None:
             self.ctx = ctx
@@ -147,11 +152,24 @@ class _Run:
         assert self.ctx is not None
         self.ctx.note(message)
 
+    def assumed(self, symbol: str, value: Any) -> str:
+        """`var.x = true`, for a scenario's description; a sensitive variable's value is not shown."""
+        if self._sensitive_vars is None:  # read once the root is admitted and parsed (never before)
+            self._sensitive_vars = {f"var.{name}" for name, decl in self.cache.config(self.root).variables.items()
+                                    if _is_sensitive(decl)}
+        return _assumed(symbol, mark(value, symbol in self._sensitive_vars))
+
+
+def _is_sensitive(decl: Decl) -> bool:
+    attr = decl.block.attrs.get("sensitive")
+    return attr is not None and plain(Evaluator().try_eval(attr.expr, Scope(_NoNames(), {}))) is True
+
 
 def _candidates(ctx: UnitContext, symbols: set[str] | None = None) -> dict[str, list[Any]]:
     tracker = ctx.tracker
     return {
-        symbol: sorted(hints, key=repr)
+        # by value, then marked or not: the same order whatever the hash seed (a mark's repr is constant)
+        symbol: sorted(hints, key=lambda h: (repr(plain(h)), plain(h) is not h))
         for symbol, hints in tracker.hints.items()
         if symbol not in tracker.opaque and _enumerable(symbol) and (symbols is None or symbol in symbols)
     }
@@ -202,17 +220,18 @@ def _scenarios(run: _Run, values: dict[str, VarValue], deployment: str = "") -> 
         for symbol, value in zip(names, combo, strict=True):
             _assign(assigned, assumed, symbol, value, "an assumed value")
         scenario_keys, _ = run.evaluate(assigned, assumed)
-        description = ", ".join(_assumed(n, v) for n, v in zip(names, combo, strict=True))
+        description = ", ".join(run.assumed(n, v) for n, v in zip(names, combo, strict=True))
         scenarios.append(Scenario(description, tuple(scenario_keys), given=False, deployment=deployment))
     return scenarios
 
 
 def _assumed(symbol: str, value: Any) -> str:
-    return f"{symbol} is any other value" if isinstance(value, _Other) else f"{symbol} = {_show(value)}"
+    return f"{symbol} is any other value" if isinstance(plain(value), _Other) else f"{symbol} = {_show(value)}"
 
 
 def _defaults(root_vars: dict[str, Decl], values: dict[str, VarValue]) -> dict[str, Any]:
-    """Root variables that are only at their default (no tfvars, no flag sets them): name -> default."""
+    """Root variables that are only at their default (no tfvars, no flag sets them): name -> default
+    (marked when the variable is sensitive: messages never show it)."""
     out: dict[str, Any] = {}
     for name, decl in root_vars.items():
         default = decl.block.attrs.get("default")
@@ -220,7 +239,7 @@ def _defaults(root_vars: dict[str, Decl], values: dict[str, VarValue]) -> dict[s
             continue
         value = Evaluator().try_eval(default.expr, Scope(_NoNames(), {}))
         if not isinstance(value, Unknown):
-            out[name] = convert(value, decl.block.attrs.get("type"))
+            out[name] = mark(convert(value, decl.block.attrs.get("type")), _is_sensitive(decl))
     return out
 
 
@@ -246,18 +265,18 @@ def _alternatives(run: _Run, values: dict[str, VarValue], root_vars: dict[str, D
         if name not in defaults:
             choices[symbol] = hints  # an input without a value, enumerated as before
             continue
-        listed = admissible.finite_values(root_vars[name], name, defaults[name])
+        listed = admissible.finite_values(root_vars[name], name, plain(defaults[name]))
         if listed is not None:
             choices[symbol] = _unique([defaults[name], *listed])
         else:
             choices[symbol] = _unique([defaults[name], *(h for h in hints
-                                                         if admissible.allowed(root_vars[name], name, h))])
+                                                         if admissible.allowed(root_vars[name], name, plain(h)))])
     still_unknown = []  # used as a number or a collection: unknown beyond the default, unless bounded
     for name in sorted(touched):
         symbol = f"var.{name}"
         if symbol in choices:
             continue
-        listed = admissible.finite_values(root_vars[name], name, defaults[name])
+        listed = admissible.finite_values(root_vars[name], name, plain(defaults[name]))
         if listed is None:
             still_unknown.append(name)
         else:
@@ -291,9 +310,9 @@ def _alternatives(run: _Run, values: dict[str, VarValue], root_vars: dict[str, D
             if f"var.{name}" not in choices and name not in still_unknown:
                 assigned[name] = VarValue(defaults[name], "its default")
         keys, _ = run.evaluate(assigned, assumed)
-        parts = [f"{_assumed(n, v)} (default {_show(defaults[n.removeprefix('var.')])})" for n, v in changed]
+        parts = [f"{run.assumed(n, v)} (default {_show(defaults[n.removeprefix('var.')])})" for n, v in changed]
         parts += [f"var.{n} other than its default {_show(defaults[n])}" for n in still_unknown]
-        parts += [_assumed(n, v) for n, v in zip(names, combo, strict=True)
+        parts += [run.assumed(n, v) for n, v in zip(names, combo, strict=True)
                   if n.removeprefix("var.") not in defaults]
         scenarios.append(Scenario(", ".join(parts), tuple(keys), given=False, alternative=True))
     return scenarios
@@ -308,7 +327,24 @@ def _unique(items: list[Any]) -> list[Any]:
 
 
 def _same_value(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b
+    return type(plain(a)) is type(plain(b)) and plain(a) == plain(b)
+
+
+def _shown_users(scenarios: list[Scenario], hidden: dict[str, str]) -> list[Scenario]:
+    """A sensitive user name that the unit also names in plain (a literal, a user resource) is that user:
+    its keys count with the others, under the name shown anyway."""
+    if not hidden:
+        return scenarios
+    shown: dict[str, UserId] = {}
+    for scenario in scenarios:
+        for key in scenario.keys:
+            if key.user.name is not None:
+                shown.setdefault(key.user.name.lower(), key.user)
+    same = {label: shown[name] for name, label in hidden.items() if name in shown}
+    if not same:
+        return scenarios
+    return [s._replace(keys=tuple(k._replace(user=same[k.user.ref]) if k.user.name is None and k.user.ref in same
+                                  else k for k in s.keys)) for s in scenarios]
 
 
 def deployment_files(root: Path, walked: set[Path] | None = None) -> list[Path]:
@@ -361,6 +397,7 @@ def load_unit_and_inputs(root: Path, cache: ParseCache, options: ScanOptions, di
         scenarios += _scenarios(run, declared, deployment=display(path))
     if not options.pin_defaults and not ctx.evaluator.exhausted:
         scenarios += _alternatives(run, values, cache.config(root).variables)
+    scenarios = _shown_users(scenarios, run.hidden_users)
     files = tuple(sorted({display(p) for p in ctx.files}))
     for path in sorted(ctx.files):
         if not any(e.file == display(path) for e in ctx.errors):  # one error per file
