@@ -113,3 +113,45 @@ def test_a_disguised_second_key_fails(files: dict[str, bytes]) -> None:
         result = scan([tree], ScanOptions(use_cache=False))
         verdicts = {f.user: f.verdict for f in result.findings if f.verdict != "pass"}
         assert verdicts == {"alice": "fail"} and not result.errors, (files, verdicts, result.errors)
+
+
+@FUZZ
+@given(fz.duplicated_blocks())
+def test_a_block_declared_twice_is_an_error_never_one_key(case: tuple[dict[str, bytes], str | None]) -> None:
+    from iacguard.options import ScanOptions
+    from iacguard.scan import scan
+
+    files, duplicate = case
+    with temp_tree(files) as tree:
+        check_scan(tree)
+        result = scan([tree], ScanOptions(use_cache=False))
+    errors = [e for u in result.units for e in u.errors] + list(result.errors)
+    if duplicate is None:  # override files repeating a block: merged, the last one activates the key
+        verdicts = {f.user: f.verdict for f in result.findings if f.verdict != "pass"}
+        assert verdicts == {"alice": "fail"} and not errors, (files, verdicts, errors)
+    else:  # Terraform rejects the module: an error with the file and line of the second declaration
+        named = [e for e in errors if f"{duplicate} is declared twice" in e.message]
+        assert named and named[0].line and named[0].file, (files, errors)
+
+
+@FUZZ
+@given(fz.sensitive_derivations())
+def test_a_sensitive_value_never_reaches_a_report(case: tuple[dict[str, bytes], dict[str, bytes], str]) -> None:
+    from iacguard.options import ScanOptions
+    from iacguard.run import render
+    from iacguard.scan import scan
+
+    files, twin_files, secret = case
+    with temp_tree(files) as tree:
+        check_scan(tree)
+        result = scan([tree], ScanOptions(use_cache=False))
+    with temp_tree(twin_files) as tree:
+        twin = scan([tree], ScanOptions(use_cache=False))
+    texts = [render(fmt, result) for fmt in ("json", "sarif", "junit", "github", "gitlab")]
+    texts += [f.message for f in result.findings] + [n.message for n in result.notes]
+    for text in texts:
+        assert secret not in text.lower() and secret[::-1] not in text.lower(), (files, text)
+    # Same decisions as without the mark: the user still has both keys.
+    assert sorted((f.verdict, f.active_min) for f in result.findings) == \
+        sorted((f.verdict, f.active_min) for f in twin.findings), (files, result.findings, twin.findings)
+    assert not result.errors and "fail" in {f.verdict for f in twin.findings}, (files, twin.findings, result.errors)

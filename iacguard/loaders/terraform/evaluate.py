@@ -178,6 +178,8 @@ class Evaluator:
             value, was = unmark(value)
             marked |= was
             pieces.append(value)
+        if not marked:  # nothing marked: no closure on the hot path
+            return self._joined(e, pieces)
         return self._hide(lambda: self._joined(e, pieces), marked, *pieces)
 
     def _joined(self, e: s.Template, pieces: list[Any]) -> Any:
@@ -228,14 +230,20 @@ class Evaluator:
 
     def _attr(self, target: Any, name: str) -> Any:
         target, marked = unmark(target)
+        if not marked:
+            return get_attr(target, name, self.tracker)
         return self._hide(lambda: get_attr(target, name, self.tracker), marked, target)
 
     def _index(self, target: Any, key: Any) -> Any:
         (target, was), (key, is_marked) = unmark(target), unmark(key)
+        if not (was or is_marked):
+            return index(target, key, self.tracker)
         return self._hide(lambda: index(target, key, self.tracker), was or is_marked, target, key)
 
     def _Splat(self, e: s.Splat, scope: Scope) -> Any:
         target, marked = unmark(self.eval(e.obj, scope))
+        if not marked:
+            return self._splat(e, scope, target)
         return self._hide(lambda: self._splat(e, scope, target), marked, target)
 
     def _splat(self, e: s.Splat, scope: Scope, target: Any) -> Any:
@@ -279,6 +287,8 @@ class Evaluator:
 
     def _UnaryOp(self, e: s.UnaryOp, scope: Scope) -> Any:
         value, marked = unmark(self.eval(e.operand, scope))
+        if not marked:
+            return self._unary(e, value)
         return self._hide(lambda: self._unary(e, value), marked, value)
 
     def _unary(self, e: s.UnaryOp, value: Any) -> Any:
@@ -302,10 +312,13 @@ class Evaluator:
             if not isinstance(left, Unknown) and self._quiet(lambda: _to_bool(left), marked) == (op == "||"):
                 return mark(op == "||", marked)
             right, right_marked = unmark(self.eval(e.right, scope))
+            if not (marked or right_marked):
+                return self._logical(op, left, right)
             return self._hide(lambda: self._logical(op, left, right), marked or right_marked, left, right)
         right, right_marked = unmark_deep(self.eval(e.right, scope))
-        return self._hide(lambda: self._binary(op, left, right, marked or right_marked), marked or right_marked,
-                          left, right)
+        if not (marked or right_marked):
+            return self._binary(op, left, right, False)
+        return self._hide(lambda: self._binary(op, left, right, True), True, left, right)
 
     def _logical(self, op: str, left: Any, right: Any) -> Any:
         for side in (left, right):
@@ -385,6 +398,8 @@ class Evaluator:
         if fn is None:
             self.tracker.consume(*args)
             return Unknown(f"function {name}() is not evaluated")
+        if not marked:
+            return self._apply(name, fn, args)
         return self._hide(lambda: self._apply(name, fn, args), marked, *args)
 
     def _apply(self, name: str, fn: Callable[[Evaluator, list[Any]], Any], args: list[Any]) -> Any:
