@@ -338,8 +338,9 @@ class ModuleInstance:
                                    "materialised; --limit instances)", ref=base)
                 return [ResourceInstance(self, decl, f"{base}[{i}]", {"count": {"index": i}}, data)
                         for i in range(value)]
-            return {k: ResourceInstance(self, decl, f'{base}["{k}"]', {"each": _each(k, v)}, data)
-                    for k, v in value}
+            instances = {k: ResourceInstance(self, decl, f'{base}["{k}"]', {"each": _each(k, v)}, data)
+                         for k, v in value}
+            return mark(instances, any(isinstance(k, HiddenKey) for k, _ in value))  # keys(...) shows them
 
         return self._memoised(("res", base), compute, base)
 
@@ -362,7 +363,8 @@ class ModuleInstance:
                 return ModuleValue(children[0][1])
             if kind == "count":
                 return [ModuleValue(child) for _, child in children]
-            return {k: ModuleValue(child) for k, child in children}
+            return mark({k: ModuleValue(child) for k, child in children},
+                        any(isinstance(k, HiddenKey) for k, _ in children))
 
         return self._memoised(("module", name), compute, f"module.{name}")
 
