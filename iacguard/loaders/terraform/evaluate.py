@@ -273,7 +273,7 @@ class Evaluator:
             self.tracker.hint(test, True, False)
             then = self.eval(e.then, scope)
             other = self.eval(e.other, scope)
-            (then_value, _), (other_value, other_marked) = unmark_deep(then), unmark_deep(other)
+            (then_value, _), (other_value, other_marked) = unmark(then), unmark(other)  # no walk: uncharged
             if _plain_equal(then_value, other_value):
                 return mark(then, other_marked)
             result = merge_unknown(decided(test), then, other)
@@ -305,9 +305,6 @@ class Evaluator:
     def _BinOp(self, e: s.BinOp, scope: Scope) -> Any:
         op = e.op
         left, marked = unmark(self.eval(e.left, scope))
-        if op not in ("&&", "||"):  # == compares lists whose elements may be marked
-            left, deep = unmark_deep(left)
-            marked |= deep
         if op in ("&&", "||"):
             if not isinstance(left, Unknown) and self._quiet(lambda: _to_bool(left), marked) == (op == "||"):
                 return mark(op == "||", marked)
@@ -315,7 +312,11 @@ class Evaluator:
             if not (marked or right_marked):
                 return self._logical(op, left, right)
             return self._hide(lambda: self._logical(op, left, right), marked or right_marked, left, right)
-        right, right_marked = unmark_deep(self.eval(e.right, scope))
+        right, right_marked = unmark(self.eval(e.right, scope))
+        if op in ("==", "!=") and not isinstance(left, Unknown) and not isinstance(right, Unknown):
+            self.weigh(left, right)  # charged before the walks: == compares lists whose elements may be marked
+            (left, deep_left), (right, deep_right) = unmark_deep(left), unmark_deep(right)
+            right_marked |= deep_left or deep_right
         if not (marked or right_marked):
             return self._binary(op, left, right, False)
         return self._hide(lambda: self._binary(op, left, right, True), True, left, right)
@@ -335,7 +336,6 @@ class Evaluator:
             self._hint_comparison(op, left, right, marked)
             return decided(left, right) if op in ("==", "!=", "<", ">", "<=", ">=") else merge_unknown(left, right)
         if op in ("==", "!="):
-            self.weigh(left, right)
             return _plain_equal(left, right) == (op == "==")
         a, b = _to_number(left), _to_number(right)
         if op in ("+", "-", "*", "/", "%"):
@@ -391,19 +391,19 @@ class Evaluator:
             if isinstance(last, Unknown):
                 return last
             args.extend(list(last))
+        if fn is None:
+            self.tracker.consume(*args)
+            return Unknown(f"function {name}() is not evaluated")
+        self.weigh(args)  # every function reads its arguments at least once (and so does unmark_deep)
         # Functions see plain values; the result is marked when any part of an argument was (Terraform
         # marks a function's result with every mark of its arguments, however deep).
         args, deep = unmark_deep(args)
         marked |= deep
-        if fn is None:
-            self.tracker.consume(*args)
-            return Unknown(f"function {name}() is not evaluated")
         if not marked:
             return self._apply(name, fn, args)
         return self._hide(lambda: self._apply(name, fn, args), marked, *args)
 
     def _apply(self, name: str, fn: Callable[[Evaluator, list[Any]], Any], args: list[Any]) -> Any:
-        self.weigh(args)  # every function reads its arguments at least once
         try:
             return fn(self, args)
         except (EvalError, OverBudget):
