@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from iacguard import reporters
 from iacguard.options import ScanOptions
-from iacguard.run import render
 from iacguard.scan import scan
 
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 12_000))  # as the scan sets it (hypothesis warns otherwise)
@@ -76,7 +76,8 @@ def test_a_sensitive_variable_never_reaches_any_output(secret: str, road: str, e
         path = Path(tmp) / "plan.json"
         path.write_text(json.dumps(_plan(secret, road, errored)))
         result = scan([path], ScanOptions(use_cache=False))
-    outputs = {fmt: render(fmt, result) for fmt in ("json", "sarif", "junit", "github")}
+    context = reporters.ReportContext("0.1.0")
+    outputs = {fmt: reporters.get(fmt).render(result, context) for fmt in reporters.names()}
     for fmt, text in outputs.items():
         assert secret.lower() not in text.lower(), (fmt, road)
     findings = [f for f in result.findings if f.verdict != "pass"]
