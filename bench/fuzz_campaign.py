@@ -2,6 +2,8 @@
 
     python bench/fuzz_campaign.py --minutes 30
 
+Every hypothesis test of tests/fuzz/test_fuzz_contract.py takes part (a class added there, such as
+blocks declared twice or sensitive values derived through random chains, is in the campaign).
 Every contract violation is recorded, not raised, so the run goes on: each distinct
 one (by clause and message shape) is saved once under bench/out/fuzz-failures/<id>/
 (input tree, violations.json, how often it was seen), keeping the smallest input.

@@ -89,7 +89,7 @@ def code_digest() -> str:
 
 _TYPES: dict[str, type] = {cls.__name__: cls for cls in (
     model.Unit, model.Scenario, model.Resource, model.InstanceRange, model.Unknown, model.Reference,
-    model.PerInstance, model.Location,
+    model.PerInstance, model.Hidden, model.Location,
     model.Suppression, model.Note, model.ScanError)}
 
 

@@ -61,6 +61,13 @@ class Reference(NamedTuple):
     declared: Location | None = None  # where the referenced resource is declared
 
 
+class Hidden(NamedTuple):
+    """A value the configuration marks sensitive (a `sensitive` variable, or one derived from it): checks
+    judge by it exactly as by the plain value, and never show it (a placeholder stands for it)."""
+
+    value: Any  # a plain value or a Reference
+
+
 class PerInstance(NamedTuple):
     """Instance i refers to instance i of another resource (`aws_iam_user.u[count.index].name`,
     `for_each = aws_iam_user.u` with `each.value.name`): each instance refers to another one."""

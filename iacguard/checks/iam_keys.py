@@ -17,6 +17,7 @@ from typing import Literal, NamedTuple
 from iacguard.model import (
     MAX_SHOWN,
     Finding,
+    Hidden,
     InstanceRange,
     Location,
     PerInstance,
@@ -45,6 +46,9 @@ class UserId(NamedTuple):
 
     name: str | None
     ref: str | None = None
+    # The name is sensitive in the configuration: it groups keys as the name does, and is never shown
+    # (count_users gives the user a placeholder).
+    hidden: bool = False
 
     @property
     def key(self) -> str:
@@ -119,6 +123,9 @@ def _status(resource: Resource, words: _Wording, kind: str) -> tuple[Status, str
     written = resource.written.get(name)
     present = name in resource.attributes
     value = resource.attributes.get(name)
+    secret = False
+    if isinstance(value, Hidden):
+        secret, value = True, value.value
     status = "Unknown" if isinstance(value, Unknown) else _meaning(value, kind)
     if written == "":
         return status, ""
@@ -141,7 +148,7 @@ def _status(resource: Resource, words: _Wording, kind: str) -> tuple[Status, str
         return status, "status not set (Active)"
     if value is None:
         return status, "status = null (Active)"
-    shown = written or f'"{value}"'
+    shown = written or ("(sensitive value)" if secret else f'"{value}"')
     return status, f"status = {shown}" if status != "Unknown" else f"status = {shown} is not Active or Inactive"
 
 
@@ -163,6 +170,10 @@ def _user(resource: Resource, words: _Wording, kind: str) -> tuple[UserId, str |
         missing = f"{resource.address} (no UserName)" if kind == "cloudformation" else "(user not set)"
         return UserId(None, missing), None
     value = resource.attributes[words.user]
+    if isinstance(value, Hidden):
+        user, user_open = _user(resource._replace(attributes={**resource.attributes, words.user: value.value}),
+                                words, kind)
+        return (user._replace(hidden=True) if user.name is not None else user), user_open
     # Unresolved values are told apart by how they are written (a CloudFormation value by where it is).
     written = f"{resource.address}/Properties/{words.user}" if kind == "cloudformation" else (
         resource.written.get(words.user) or f"{resource.address}.{words.user}")
@@ -223,10 +234,10 @@ def by_user(keys: list[AccessKey]) -> dict[str, list[AccessKey]]:
     for user_key, user_keys in users.items():
         if not user_key.startswith("name:") or not open_keys:
             continue
-        name = user_keys[0].user.name
+        name = "a sensitive user name" if user_keys[0].user.hidden else repr(user_keys[0].user.name)
         user_keys.extend(k._replace(instances=InstanceRange(0, k.instances.max),
                                     reason=f"{k.reason + '; ' if k.reason else ''}its user {k.user_open} may be "
-                                           f"{name!r}")
+                                           f"{name}")
                          for k in open_keys)
     return users
 
@@ -258,6 +269,8 @@ _LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
 
 
 def user_label(user: UserId, kind: str = "terraform") -> str:
+    if user.hidden:
+        return f"IAM user {user.ref}"  # its placeholder
     if user.name is not None:
         return f"IAM user {shorten(repr(user.name))}"
     ref = str(user.ref)
@@ -324,9 +337,16 @@ def count_users(unit: Unit, counted: Counted, limit: int) -> list[UserCount]:
     for scenario in unit.scenarios:
         for key in keys[id(scenario)]:
             known = identities.get(key.user.key)
-            # Prefer an identity that carries both the name and where it came from.
-            if known is None or (known.ref is None and key.user.ref is not None):
+            # Prefer an identity the unit also names in plain (shown anyway), then one that carries both
+            # the name and where it came from.
+            if known is None or (known.hidden and not key.user.hidden) or (
+                    known.hidden == key.user.hidden and known.ref is None and key.user.ref is not None):
                 identities[key.user.key] = key.user
+    placeholders = 0
+    for user_key, user in identities.items():
+        if user.hidden:  # one placeholder per sensitive user, numbered as the unit first names them
+            placeholders += 1
+            identities[user_key] = UserId(None, f"(sensitive user #{placeholders})", hidden=True)
 
     out = []
     for user_key, user in identities.items():

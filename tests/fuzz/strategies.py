@@ -438,3 +438,117 @@ def disguised_second_key(draw: st.DrawFn) -> dict[str, bytes]:
         files["second.tf"] = 'resource "aws_iam_access_key" "second" {\n  user = "alice"\n  status = "Inactive"\n}\n'
         files["second.tofu"] = 'resource "aws_iam_access_key" "second" {\n  user = "alice"\n}\n'
     return {name: text.encode() for name, text in files.items()}
+
+
+# --- (b3) a block declared twice; override files that may repeat one --------------------------
+
+_DECLARED = {  # kind -> (block with the label {0}, address in the message)
+    "resource": ('resource "aws_iam_access_key" "{0}" {{\n  user = "alice"\n}}\n', "aws_iam_access_key.{0}"),
+    "data": ('data "aws_iam_user" "{0}" {{\n  user_name = "alice"\n}}\n', "data.aws_iam_user.{0}"),
+    "module": ('module "{0}" {{\n  source = "./mod"\n}}\n', "module.{0}"),
+    "variable": ('variable "{0}" {{\n  default = "alice"\n}}\n', "var.{0}"),
+    "output": ('output "{0}" {{\n  value = "alice"\n}}\n', "output {0}"),
+    "locals": ("locals {{\n  {0} = \"alice\"\n}}\n", "local.{0}"),
+}
+
+
+@st.composite
+def duplicated_blocks(draw: st.DrawFn) -> tuple[dict[str, bytes], str | None]:
+    """(files, the address declared twice or None).  alice has a key; a block of any kind is declared
+    again in the same module (same file, another file, its label escaped, or in .tf.json), which
+    Terraform rejects; or override files repeat a block, which Terraform merges in turn (the last
+    override activates alice's second key: a fail, no error)."""
+    first = 'resource "aws_iam_access_key" "first" {\n  user = "alice"\n}\n'
+    files: dict[str, str] = {"mod/main.tf": 'resource "aws_iam_access_key" "k" {\n  user = "bob"\n}\n'}
+    if draw(st.booleans()):  # overrides: never a duplicate
+        files["main.tf"] = first + ('resource "aws_iam_access_key" "second" {\n  user = "alice"\n'
+                                    '  status = "Inactive"\n}\n')
+        statuses = [*draw(st.lists(st.sampled_from(["Active", "Inactive"]), min_size=1, max_size=3)), "Active"]
+        names = draw(st.lists(st.sampled_from(["override.tf", "a_override.tf", "z_override.tf", "override.tf.json"]),
+                              min_size=1, max_size=len(statuses)))
+        by_file: dict[str, list[str]] = {}
+        for i, status in enumerate(statuses):  # the last status lands in the file merged last
+            name = sorted(names)[-1] if i == len(statuses) - 1 else draw(st.sampled_from(names))
+            by_file.setdefault(name, []).append(status)
+        for name, listed in by_file.items():
+            if name.endswith(".json"):  # one JSON object holds one override of it: the last
+                files[name] = '{"resource": {"aws_iam_access_key": {"second": {"status": "' + listed[-1] + '"}}}}'
+            else:
+                files[name] = "".join(f'resource "aws_iam_access_key" "second" {{\n  status = "{s}"\n}}\n'
+                                      for s in listed)
+        return {n: t.encode() for n, t in files.items()}, None
+    kind = draw(st.sampled_from(sorted(_DECLARED)))
+    label = draw(st.sampled_from(["a", "k_1", "key-2", "x"]))
+    block, address = _DECLARED[kind]
+    again = block.format(_escape_some(draw, label, ("u",)) if kind != "locals" else label)
+    where = draw(st.sampled_from(["same file", "another file", "json"] if kind != "locals" else
+                                 ["same file", "another file"]))
+    files["main.tf"] = first + block.format(label)
+    if where == "same file":
+        files["main.tf"] += again
+    elif where == "another file":
+        files["again.tf"] = again
+    else:
+        body = {"resource": '{"resource": {"aws_iam_access_key": {"%s": {"user": "alice"}}}}',
+                "data": '{"data": {"aws_iam_user": {"%s": {"user_name": "alice"}}}}',
+                "module": '{"module": {"%s": {"source": "./mod"}}}',
+                "variable": '{"variable": {"%s": {"default": "alice"}}}',
+                "output": '{"output": {"%s": {"value": "alice"}}}'}[kind]
+        files["again.tf.json"] = body.replace("%s", _escape_some(draw, label, ("u",)))
+    return {n: t.encode() for n, t in files.items()}, address.format(label)
+
+
+# --- (b4) a sensitive value, derived in many ways, reaching a key's user ------------------------
+
+_WRAPS = ['upper({0})', 'lower({0})', '"${{{0}}}-x"', 'format("%s", {0})', 'join("", [{0}])', 'trimspace({0})',
+          '[{0}][0]', '{{ k = {0} }}.k', 'tostring({0})', 'coalesce({0}, "n")', '{0} != "" ? {0} : "n"',
+          'replace({0}, "q", "Q")', 'substr({0}, 0, 64)', 'element([{0}], 0)', 'one([{0}])',
+          'lookup({{ a = {0} }}, "a")', 'jsondecode(jsonencode({0}))', 'try({0}, "n")', 'sensitive({0})',
+          'title({0})', 'chomp({0})', 'trimprefix({0}, "-")', 'keys({{ ({0}) = 1 }})[0]',
+          '[for s in [{0}] : s][0]', 'tolist(toset([{0}]))[0]', 'strrev(strrev({0}))', 'local.{1}']
+
+
+@st.composite
+def sensitive_derivations(draw: st.DrawFn) -> tuple[dict[str, bytes], dict[str, bytes], str]:
+    """(files, the same files without the mark, the secret).  Two keys whose user is derived from the
+    sensitive `var.secret` through the same random chain of functions, templates, locals, a module
+    input or a for_each key; the value comes from a default, terraform.tfvars or an .auto.tfvars."""
+    secret = "zq" + draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=6, max_size=10))
+    expr, locals_ = "var.secret", []
+    for _ in range(draw(st.integers(0, 4))):
+        wrap = draw(st.sampled_from(_WRAPS))
+        if wrap.startswith("local."):
+            name = f"l{len(locals_)}"
+            locals_.append(f"  {name} = {expr}\n")
+            expr = f"local.{name}"
+        else:
+            expr = wrap.format(expr)
+    road = draw(st.sampled_from(["keys", "module", "for_each", "user resource"]))
+    source = draw(st.sampled_from(["default", "terraform.tfvars", "prod.auto.tfvars"]))
+
+    def tree(sensitive: bool) -> dict[str, bytes]:
+        default = f'  default = "{secret}"\n' if source == "default" else ""
+        mark = "  sensitive = true\n" if sensitive else ""
+        main = f'variable "secret" {{\n  type = string\n{mark}{default}}}\n'
+        main += "locals {\n" + "".join(locals_) + "}\n" if locals_ else ""
+        chain = expr if sensitive else expr.replace("sensitive(", "tostring(")
+        files = {}
+        if road == "keys":
+            main += "".join(f'resource "aws_iam_access_key" "{n}" {{\n  user = {chain}\n}}\n' for n in ("a", "b"))
+        elif road == "module":
+            main += f'module "team" {{\n  source = "./team"\n  who = {chain}\n}}\n'
+            files["team/main.tf"] = ('variable "who" {}\nresource "aws_iam_access_key" "t" {\n  count = 2\n'
+                                     "  user = var.who\n}\n")
+        elif road == "for_each":
+            main += (f'resource "aws_iam_access_key" "e" {{\n  for_each = toset([{chain}])\n  user = each.key\n}}\n'
+                     f'resource "aws_iam_access_key" "b" {{\n  user = {chain}\n}}\n')
+        else:
+            main += (f'resource "aws_iam_user" "u" {{\n  name = {chain}\n}}\n'
+                     'resource "aws_iam_access_key" "a" {\n  user = aws_iam_user.u.name\n}\n'
+                     'resource "aws_iam_access_key" "b" {\n  user = aws_iam_user.u.arn\n}\n')
+        files["main.tf"] = main
+        if source != "default":
+            files[source] = f'secret = "{secret}"\n'
+        return {n: t.encode() for n, t in files.items()}
+
+    return tree(True), tree(False), secret

@@ -113,3 +113,50 @@ def test_a_disguised_second_key_fails(files: dict[str, bytes]) -> None:
         result = scan([tree], ScanOptions(use_cache=False))
         verdicts = {f.facts["user"]: f.verdict for f in result.findings if f.verdict != "pass"}
         assert verdicts == {"alice": "fail"} and not result.errors, (files, verdicts, result.errors)
+
+
+@FUZZ
+@given(fz.duplicated_blocks())
+def test_a_block_declared_twice_is_an_error_never_one_key(case: tuple[dict[str, bytes], str | None]) -> None:
+    from iacguard.options import ScanOptions
+    from iacguard.scan import scan
+
+    files, duplicate = case
+    with temp_tree(files) as tree:
+        check_scan(tree)
+        result = scan([tree], ScanOptions(use_cache=False))
+    errors = [e for u in result.units for e in u.errors] + list(result.errors)
+    if duplicate is None:  # override files repeating a block: merged, the last one activates the key
+        verdicts = {f.facts["user"]: f.verdict for f in result.findings
+                    if f.verdict != "pass" and f.rule_id == "AWS130IAM13"}
+        assert verdicts == {"alice": "fail"} and not errors, (files, verdicts, errors)
+    else:  # Terraform rejects the module: an error with the file and line of the second declaration
+        named = [e for e in errors if f"{duplicate} is declared twice" in e.message]
+        assert named and named[0].line and named[0].file, (files, errors)
+
+
+@FUZZ
+@given(fz.sensitive_derivations())
+def test_a_sensitive_value_never_reaches_a_report(case: tuple[dict[str, bytes], dict[str, bytes], str]) -> None:
+    from iacguard import reporters
+    from iacguard.options import ScanOptions
+    from iacguard.scan import scan
+
+    files, twin_files, secret = case
+    with temp_tree(files) as tree:
+        check_scan(tree)
+        result = scan([tree], ScanOptions(use_cache=False))
+    with temp_tree(twin_files) as tree:
+        twin = scan([tree], ScanOptions(use_cache=False))
+    context = reporters.ReportContext("0.1.0")
+    texts = [reporters.get(fmt).render(result, context) for fmt in reporters.names()]
+    texts += [f.message for f in result.findings] + [n.message for n in result.notes]
+    for text in texts:
+        assert secret not in text.lower() and secret[::-1] not in text.lower(), (files, text)
+    # Same decisions as without the mark: the user still has both keys.
+    def decided(found: object) -> list[tuple[str, str, str]]:
+        return sorted((f.rule_id, f.verdict, str(f.facts.get("active_keys") or f.facts.get("access_keys")))
+                      for f in found.findings)  # type: ignore[attr-defined]
+
+    assert decided(result) == decided(twin), (files, result.findings, twin.findings)
+    assert not result.errors and "fail" in {f.verdict for f in twin.findings}, (files, twin.findings, result.errors)

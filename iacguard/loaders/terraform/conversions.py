@@ -8,7 +8,7 @@ import math
 import re
 from typing import Any
 
-from iacguard.loaders.terraform.values import Unknown, type_name
+from iacguard.loaders.terraform.values import Sensitive, Unknown, type_name
 
 
 class EvalError(Exception):
@@ -38,6 +38,8 @@ def weight(value: Any, limit: int) -> int:
             total += len(item)
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
+        elif type(item) is Sensitive:
+            stack.append(item.value)
     return total
 
 

@@ -4,11 +4,16 @@ Whatever we cannot evaluate exactly becomes ``Unknown`` with a reason: never a
 guessed value.  A ``Tracker`` watches how unknown root inputs are used, so the
 unit loader can enumerate the few that only steer conditions (booleans, or a
 string compared with literals) instead of adding ranges.
+
+Sensitive values (values.Sensitive) are computed with as plain ones; the result of any
+operation on one is marked too, and an error or a reason made from one is hidden.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from iacguard.loaders.terraform import syntax as s
@@ -27,13 +32,17 @@ from iacguard.loaders.terraform.conversions import (
 from iacguard.loaders.terraform.functions import FUNCTIONS
 from iacguard.loaders.terraform.values import (
     RefStr,
+    Sensitive,
     TfSet,
     Unknown,
     bounds_of,
     decided,
     first_unknown,
+    mark,
     merge_unknown,
     type_name,
+    unmark,
+    unmark_deep,
 )
 
 
@@ -77,6 +86,8 @@ MAX_DEPTH = 1000  # Python frames per level: the scan raises the interpreter's r
 OVER_BUDGET = (f"not evaluated: the expressions here take more than {MAX_WORK:,} steps "
                "(values that grow without bound)")
 _SMALL_NUMBER_BITS = 1024
+# What an error or an unknown's reason says when it was made from a sensitive value (it could quote it).
+HIDDEN_REASON = "derived from a sensitive value (details hidden)"
 
 
 class OverBudget(Exception):
@@ -125,6 +136,25 @@ class Evaluator:
         finally:
             self.depth -= 1
 
+    def _hide(self, compute: Callable[[], Any], marked: bool, *inputs: Any) -> Any:
+        """compute(); when an input was sensitive, its result is marked and whatever it says about the
+        inputs (an error, a new reason of an unknown) is hidden."""
+        if not marked:
+            return compute()
+        return hidden(self._quiet(compute, True), inputs)
+
+    @staticmethod
+    def _quiet(compute: Callable[[], Any], marked: bool) -> Any:
+        """compute(); when an input was sensitive, an error it raises says nothing about it."""
+        if not marked:
+            return compute()
+        try:
+            return compute()
+        except EvalError:
+            raise EvalError(HIDDEN_REASON) from None
+        except (ArithmeticError, ValueError):
+            return Unknown(HIDDEN_REASON)
+
     def try_eval(self, expr: Any, scope: Scope) -> Any:
         """eval, turning a Terraform error into Unknown (the plan would fail; we say why)."""
         try:
@@ -144,9 +174,17 @@ class Evaluator:
 
     def _Template(self, e: s.Template, scope: Scope) -> Any:
         pieces = []
+        marked = False
         for part in e.parts:
             value = part if isinstance(part, str) else self.eval(part, scope)
+            value, was = unmark(value)
+            marked |= was
             pieces.append(value)
+        if not marked:  # nothing marked: no closure on the hot path
+            return self._joined(e, pieces)
+        return self._hide(lambda: self._joined(e, pieces), marked, *pieces)
+
+    def _joined(self, e: s.Template, pieces: list[Any]) -> Any:
         unknown = first_unknown(pieces)
         if unknown is not None:
             self.tracker.consume(unknown)
@@ -169,13 +207,15 @@ class Evaluator:
 
     def _ObjectExpr(self, e: s.ObjectExpr, scope: Scope) -> Any:
         out: dict[str, Any] = {}
+        marked = False  # a sensitive key marks the whole object (its keys are part of it)
         for key_expr, value_expr in e.items:
-            key = self.eval(key_expr, scope)
+            key, was = unmark(self.eval(key_expr, scope))
+            marked |= was
             if isinstance(key, Unknown):
                 self.tracker.consume(key)
                 return Unknown(frozenset({"an object key is not known"}) | key.reasons, key.symbols)
-            out[to_string(key)] = self.eval(value_expr, scope)
-        return out
+            out[self._quiet(partial(to_string, key), was)] = self.eval(value_expr, scope)
+        return mark(out, marked)
 
     # -- references -------------------------------------------------------------------------
 
@@ -185,13 +225,30 @@ class Evaluator:
         return scope.names.reference(e.name, scope)
 
     def _GetAttr(self, e: s.GetAttr, scope: Scope) -> Any:
-        return get_attr(self.eval(e.obj, scope), e.name, self.tracker)
+        return self._attr(self.eval(e.obj, scope), e.name)
 
     def _Index(self, e: s.Index, scope: Scope) -> Any:
-        return index(self.eval(e.obj, scope), self.eval(e.key, scope), self.tracker)
+        return self._index(self.eval(e.obj, scope), self.eval(e.key, scope))
+
+    def _attr(self, target: Any, name: str) -> Any:
+        target, marked = unmark(target)
+        if not marked:
+            return get_attr(target, name, self.tracker)
+        return self._hide(lambda: get_attr(target, name, self.tracker), marked, target)
+
+    def _index(self, target: Any, key: Any) -> Any:
+        (target, was), (key, is_marked) = unmark(target), unmark(key)
+        if not (was or is_marked):
+            return index(target, key, self.tracker)
+        return self._hide(lambda: index(target, key, self.tracker), was or is_marked, target, key)
 
     def _Splat(self, e: s.Splat, scope: Scope) -> Any:
-        target = self.eval(e.obj, scope)
+        target, marked = unmark(self.eval(e.obj, scope))
+        if not marked:
+            return self._splat(e, scope, target)
+        return self._hide(lambda: self._splat(e, scope, target), marked, target)
+
+    def _splat(self, e: s.Splat, scope: Scope, target: Any) -> Any:
         if isinstance(target, Unknown):
             return target
         if target is None:
@@ -204,31 +261,39 @@ class Evaluator:
         for item in items:
             for op in e.ops:
                 if isinstance(op, s.GetAttr):
-                    item = get_attr(item, op.name, self.tracker)
+                    item = self._attr(item, op.name)
                 else:
-                    item = index(item, self.eval(op.key, scope), self.tracker)
+                    item = self._index(item, self.eval(op.key, scope))
             out.append(item)
         return out
 
     # -- operators --------------------------------------------------------------------------
 
     def _Cond(self, e: s.Cond, scope: Scope) -> Any:
-        test = self.eval(e.test, scope)
+        test, marked = unmark(self.eval(e.test, scope))
         if isinstance(test, Unknown):
             self.tracker.hint(test, True, False)
             then = self.eval(e.then, scope)
             other = self.eval(e.other, scope)
-            if plain_equal(then, other):
-                return then
+            (then_value, _), (other_value, other_marked) = unmark(then), unmark(other)  # no walk: uncharged
+            if plain_equal(then_value, other_value):
+                return mark(then, other_marked)
             result = merge_unknown(decided(test), then, other)
             low, high = bounds_of(then), bounds_of(other)
             if low is not None and high is not None:  # `enabled ? 1 : 0` is 0 or 1, whatever decides it
                 result.bounds = (min(low[0], high[0]), max(low[1], high[1]))
             return result
-        return self.eval(e.then if to_bool(test) else e.other, scope)
+        # A sensitive condition marks what it chooses (Terraform's rule).
+        chosen = self._quiet(lambda: to_bool(test), marked)
+        return mark(self.eval(e.then if chosen else e.other, scope), marked)
 
     def _UnaryOp(self, e: s.UnaryOp, scope: Scope) -> Any:
-        value = self.eval(e.operand, scope)
+        value, marked = unmark(self.eval(e.operand, scope))
+        if not marked:
+            return self._unary(e, value)
+        return self._hide(lambda: self._unary(e, value), marked, value)
+
+    def _unary(self, e: s.UnaryOp, value: Any) -> Any:
         if isinstance(value, Unknown):
             if e.op == "!":
                 self.tracker.hint(value, True, False)
@@ -241,25 +306,38 @@ class Evaluator:
 
     def _BinOp(self, e: s.BinOp, scope: Scope) -> Any:
         op = e.op
-        left = self.eval(e.left, scope)
+        left, marked = unmark(self.eval(e.left, scope))
         if op in ("&&", "||"):
-            if not isinstance(left, Unknown) and to_bool(left) == (op == "||"):
-                return op == "||"
-            right = self.eval(e.right, scope)
-            for side in (left, right):
-                if isinstance(side, Unknown):
-                    self.tracker.hint(side, True, False)
-            if not isinstance(right, Unknown) and to_bool(right) == (op == "||"):
-                return op == "||"
-            if isinstance(left, Unknown) or isinstance(right, Unknown):
-                return decided(left, right)
-            return to_bool(right)
-        right = self.eval(e.right, scope)
+            if not isinstance(left, Unknown) and self._quiet(lambda: to_bool(left), marked) == (op == "||"):
+                return mark(op == "||", marked)
+            right, right_marked = unmark(self.eval(e.right, scope))
+            if not (marked or right_marked):
+                return self._logical(op, left, right)
+            return self._hide(lambda: self._logical(op, left, right), marked or right_marked, left, right)
+        right, right_marked = unmark(self.eval(e.right, scope))
+        if op in ("==", "!=") and not isinstance(left, Unknown) and not isinstance(right, Unknown):
+            self.weigh(left, right)  # charged before the walks: == compares lists whose elements may be marked
+            (left, deep_left), (right, deep_right) = unmark_deep(left), unmark_deep(right)
+            right_marked |= deep_left or deep_right
+        if not (marked or right_marked):
+            return self._binary(op, left, right, False)
+        return self._hide(lambda: self._binary(op, left, right, True), True, left, right)
+
+    def _logical(self, op: str, left: Any, right: Any) -> Any:
+        for side in (left, right):
+            if isinstance(side, Unknown):
+                self.tracker.hint(side, True, False)
+        if not isinstance(right, Unknown) and to_bool(right) == (op == "||"):
+            return op == "||"
         if isinstance(left, Unknown) or isinstance(right, Unknown):
-            self._hint_comparison(op, left, right)
+            return decided(left, right)
+        return to_bool(right)
+
+    def _binary(self, op: str, left: Any, right: Any, marked: bool) -> Any:
+        if isinstance(left, Unknown) or isinstance(right, Unknown):
+            self._hint_comparison(op, left, right, marked)
             return decided(left, right) if op in ("==", "!=", "<", ">", "<=", ">=") else merge_unknown(left, right)
         if op in ("==", "!="):
-            self.weigh(left, right)
             return plain_equal(left, right) == (op == "==")
         a, b = to_number(left), to_number(right)
         if op in ("+", "-", "*", "/", "%"):
@@ -268,16 +346,17 @@ class Evaluator:
             return arithmetic(op, a, b)
         return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
-    def _hint_comparison(self, op: str, left: Any, right: Any) -> None:
+    def _hint_comparison(self, op: str, left: Any, right: Any, marked: bool = False) -> None:
         unknown, known = (left, right) if isinstance(left, Unknown) else (right, left)
         if isinstance(known, Unknown) or (not isinstance(known, (str, int, float, bool)) and known is not None):
             self.tracker.consume(left, right)
             return
         if op in ("==", "!="):
             other: Any = _other_than(known)
-            self.tracker.hint(unknown, known, other)
+            # Values compared with a sensitive one are assumed marked: a scenario never names them.
+            self.tracker.hint(unknown, mark(known, marked), mark(other, marked and not isinstance(other, OtherValue)))
         elif op in ("<", ">", "<=", ">=") and isinstance(known, (int, float)) and not isinstance(known, bool):
-            self.tracker.hint(unknown, known - 1, known, known + 1)
+            self.tracker.hint(unknown, *(mark(n, marked) for n in (known - 1, known, known + 1)))
         else:
             self.tracker.consume(unknown)
 
@@ -299,17 +378,32 @@ class Evaluator:
             except EvalError:
                 return False
             return value if isinstance(value, Unknown) else True
+        if name in ("sensitive", "nonsensitive"):
+            if len(e.args) != 1 or e.expand_last:
+                raise EvalError(f"{name}() takes exactly one argument")
+            value = self.eval(e.args[0], scope)
+            return mark(value) if name == "sensitive" else unmark(value)[0]  # the top-level mark, as Terraform
         fn = FUNCTIONS.get(name)
         args = [self.eval(a, scope) for a in e.args]
+        marked = False
         if e.expand_last and args:
-            last = args.pop()
+            last, marked = unmark(args.pop())
             if isinstance(last, Unknown):
                 return last
             args.extend(list(last))
         if fn is None:
             self.tracker.consume(*args)
             return Unknown(f"function {name}() is not evaluated")
-        self.weigh(args)  # every function reads its arguments at least once
+        self.weigh(args)  # every function reads its arguments at least once (and so does unmark_deep)
+        # Functions see plain values; the result is marked when any part of an argument was (Terraform
+        # marks a function's result with every mark of its arguments, however deep).
+        args, deep = unmark_deep(args)
+        marked |= deep
+        if not marked:
+            return self._apply(name, fn, args)
+        return self._hide(lambda: self._apply(name, fn, args), marked, *args)
+
+    def _apply(self, name: str, fn: Callable[[Evaluator, list[Any]], Any], args: list[Any]) -> Any:
         try:
             return fn(self, args)
         except (EvalError, OverBudget):
@@ -322,7 +416,14 @@ class Evaluator:
             return Unknown(f"{name}(): not evaluated ({type(exc).__name__})")
 
     def _ForExpr(self, e: s.ForExpr, scope: Scope) -> Any:
-        collection = self.eval(e.collection, scope)
+        collection, marked = unmark(self.eval(e.collection, scope))
+        # Marks inside it (an element, a key, a condition) mark the result as a whole: conservative
+        # (Terraform may keep an element's mark on that element alone), never a leak.
+        inner_marks: list[bool] = []
+        result = self._hide(lambda: self._for(e, scope, collection, inner_marks), marked, collection)
+        return hidden(result, (collection,)) if inner_marks else result
+
+    def _for(self, e: s.ForExpr, scope: Scope, collection: Any, marks: list[bool]) -> Any:
         if isinstance(collection, Unknown):
             self.tracker.consume(collection)
             if e.cond is not None and self._never_kept(e, scope, collection):
@@ -341,25 +442,30 @@ class Evaluator:
             bindings[e.value_var] = value
             inner = Scope(scope.names, bindings)
             if e.cond is not None:
-                keep = self.eval(e.cond, inner)
+                keep, was = unmark(self.eval(e.cond, inner))
+                if was:
+                    marks.append(True)
                 if isinstance(keep, Unknown):
                     self.tracker.consume(keep)
                     return Unknown(keep.reasons, keep.symbols)
-                if not to_bool(keep):
+                if not self._quiet(partial(to_bool, keep), was):
                     continue
             if e.key is None:
                 tuple_out.append(self.eval(e.value, inner))
                 continue
-            out_key = self.eval(e.key, inner)
+            out_key, was = unmark(self.eval(e.key, inner))
             if isinstance(out_key, Unknown):
                 self.tracker.consume(out_key)
                 return Unknown(out_key.reasons, out_key.symbols)
             out_value = self.eval(e.value, inner)
-            key_text = to_string(out_key)
+            key_text = self._quiet(partial(to_string, out_key), was)
+            if was:
+                marks.append(True)
             if e.grouping:
                 object_out.setdefault(key_text, []).append(out_value)
             elif key_text in object_out:
-                raise EvalError(f"duplicate key {key_text!r} in a for expression")
+                raise EvalError("duplicate key in a for expression" if marks else
+                                f"duplicate key {key_text!r} in a for expression")
             else:
                 object_out[key_text] = out_value
         return tuple_out if e.key is None else object_out
@@ -381,10 +487,27 @@ class Evaluator:
 
 # --- helpers shared with functions and the unit loader ---------------------------------------
 
+def hidden(result: Any, inputs: Any) -> Any:
+    """The result of an operation on a sensitive value: marked, or, when unknown, with every reason
+    it did not take from an unknown input replaced by HIDDEN_REASON (it may quote the value)."""
+    if not isinstance(result, Unknown):
+        return mark(result)
+    known: set[str] = set()
+    for value in inputs:
+        if isinstance(value, Unknown):
+            known |= value.reasons
+    if result.reasons <= known:
+        return result
+    return Unknown((result.reasons & known) | {HIDDEN_REASON}, result.symbols, result.ref,
+                   result.bounds, result.opens)
+
 
 def bounded(value: Any) -> Any:
     """A computed value, or Unknown when it is too large to keep (each step checks its own result,
     so nothing grows far past these bounds)."""
+    if type(value) is Sensitive:
+        inner = bounded(value.value)
+        return inner if isinstance(inner, Unknown) else value
     if isinstance(value, str):
         if len(value) > MAX_STRING:
             return Unknown(f"a string of {len(value):,} characters is not materialised")

@@ -446,7 +446,7 @@ def _chomp(ev: Evaluator, a: list[Any]) -> Any:
 
 
 for _identity in ("sensitive", "nonsensitive"):
-    # iacguard keeps no marks: the value is what it is (a user named through sensitive() is that user)
+    # Listed as evaluated; Evaluator._Call handles both itself (it marks and unmarks before any lookup here)
     _fn(_identity)(lambda ev, a: a[0])
 
 

@@ -18,8 +18,20 @@ from iacguard.loaders.terraform.conversions import EvalError, to_number, to_stri
 from iacguard.loaders.terraform.evaluate import Evaluator, Scope, Tracker
 from iacguard.loaders.terraform.grouping import remote_module_note
 from iacguard.loaders.terraform.render import render
-from iacguard.loaders.terraform.values import RefStr, TfSet, Unknown
+from iacguard.loaders.terraform.values import (
+    HIDDEN,
+    HiddenKey,
+    RefStr,
+    Sensitive,
+    TfSet,
+    Unknown,
+    mark,
+    plain,
+    unmark,
+    unmark_deep,
+)
 from iacguard.model import (
+    Hidden,
     InstanceRange,
     Location,
     Note,
@@ -141,23 +153,23 @@ class ResourceInstance:
 
     def user_identity(self, name_attr: str) -> Any:
         """The IAM user name of an aws_iam_user resource or data source, as a RefStr."""
-        name = self.configured(name_attr)
+        name, marked = unmark(self.configured(name_attr))
         if isinstance(name, Unknown):
             return Unknown(name.reasons, name.symbols, ref=self.address)
         if not isinstance(name, str):
             return Unknown(f"{self.address}.{name_attr} is not set", ref=self.address)
         block = self.decl.block
-        return RefStr(str(name), self.address, str(name), (self.decl.file, block.line, block.end_line))
+        return mark(RefStr(str(name), self.address, str(name), (self.decl.file, block.line, block.end_line)), marked)
 
     def tf_attr(self, name: str) -> Any:
         if self.type == "aws_iam_user" and name in ("name", "id", "unique_id", "arn"):
-            user = self.user_identity("name" if not self.is_data else "user_name")
+            user, marked = unmark(self.user_identity("name" if not self.is_data else "user_name"))
             if name == "arn" and isinstance(user, RefStr):
-                path = self.configured("path") if not self.is_data else None
+                path, path_marked = unmark(self.configured("path") if not self.is_data else None)
                 prefix = path if isinstance(path, str) and path else "/"
-                return RefStr(f"arn:aws:iam::000000000000:user{prefix}{user}", user.ref, user.user_name,
-                              user.declared)
-            return user
+                return mark(RefStr(f"arn:aws:iam::000000000000:user{prefix}{user}", user.ref, user.user_name,
+                                   user.declared), marked or path_marked)
+            return mark(user, marked)
         if self.type == "aws_iam_user" and self.is_data and name in ("user_name", "user_id"):
             return self.user_identity("user_name")
         if name in self.decl.block.attrs:
@@ -246,14 +258,19 @@ class ModuleInstance:
             value = self.evaluate(default.expr)
             given = VarValue(value, "its default")
         value = convert(given.value, decl.block.attrs.get("type"), self.evaluate)
-        if isinstance(value, (str, int, float, bool)) or value is None:
+        value = mark(value, self._flag(decl, "sensitive"))  # `sensitive = true`: never shown, in any module
+        if isinstance(plain(value), (str, int, float, bool)) or plain(value) is None:
             shown = _show(value)
             self.ctx.tracker.note(f"{self.prefix}var.{name} = {shown} from {given.source}")
         return value
 
     def _not_nullable(self, decl: Decl) -> bool:
         attr = decl.block.attrs.get("nullable")
-        return attr is not None and self.evaluate(attr.expr) is False
+        return attr is not None and plain(self.evaluate(attr.expr)) is False
+
+    def _flag(self, decl: Decl, name: str) -> bool:
+        attr = decl.block.attrs.get(name)
+        return attr is not None and plain(self.evaluate(attr.expr)) is True
 
     def local(self, name: str) -> Any:
         entry = self.config.locals.get(name)
@@ -265,15 +282,15 @@ class ModuleInstance:
         decl = self.config.outputs.get(name)
         if decl is None or "value" not in decl.block.attrs:
             raise EvalError(f"module has no output {name!r}")
-        return self._memoised(("output", name), lambda: self.evaluate(decl.block.attrs["value"].expr),
-                              f"output {name}")
+        return self._memoised(("output", name), lambda: mark(self.evaluate(decl.block.attrs["value"].expr),
+                                                             self._flag(decl, "sensitive")), f"output {name}")
 
     # -- resources and modules: count / for_each ------------------------------------------------
 
     def expansion(self, block: s.Block, bindings: dict[str, Any] | None = None) -> Any:
         """None (single), a list of (key, bindings), or Unknown."""
         if "count" in block.attrs:
-            count = self.evaluate(block.attrs["count"].expr, bindings)
+            count, marked = unmark(self.evaluate(block.attrs["count"].expr, bindings))
             if isinstance(count, Unknown):
                 self.ctx.tracker.consume(count)
                 return count
@@ -281,24 +298,24 @@ class ModuleInstance:
                 try:
                     count = float(count)
                 except ValueError:
-                    return Unknown(f"count = {_show(count)} is not a number")
+                    return Unknown(f"count = {_show(mark(count, marked))} is not a number")
             if not isinstance(count, (int, float)) or isinstance(count, bool) or count < 0 or count != int(count):
-                return Unknown(f"count = {_show(count)} is not a whole number")
+                return Unknown(f"count = {_show(mark(count, marked))} is not a whole number")
             return ("count", int(count))
         if "for_each" in block.attrs:
-            items = self.evaluate(block.attrs["for_each"].expr, bindings)
+            items, marked = unmark(self.evaluate(block.attrs["for_each"].expr, bindings))
             if isinstance(items, Unknown):
                 self.ctx.tracker.consume(items)
                 return items
             if isinstance(items, dict):
-                return ("for_each", sorted(items.items()))
+                return ("for_each", _hidden_keys(sorted(items.items()), marked))
             if isinstance(items, TfSet):
                 pairs = []
                 for item in items:
-                    if not isinstance(item, str):
+                    if not isinstance(plain(item), str):
                         return Unknown("for_each over a set of non-strings is rejected by Terraform")
-                    pairs.append((item, item))
-                return ("for_each", pairs)
+                    pairs.append((plain(item), item))
+                return ("for_each", _hidden_keys(pairs, marked or any(type(v) is Sensitive for _, v in pairs)))
             return Unknown(f"for_each over a {type(items).__name__} is rejected by Terraform (use toset)")
         return None
 
@@ -322,8 +339,9 @@ class ModuleInstance:
                                    "materialised; --limit instances)", ref=base)
                 return [ResourceInstance(self, decl, f"{base}[{i}]", {"count": {"index": i}}, data)
                         for i in range(value)]
-            return {k: ResourceInstance(self, decl, f'{base}["{k}"]', {"each": {"key": k, "value": v}}, data)
-                    for k, v in value}
+            instances = {k: ResourceInstance(self, decl, f'{base}["{k}"]', {"each": _each(k, v)}, data)
+                         for k, v in value}
+            return mark(instances, any(isinstance(k, HiddenKey) for k, _ in value))  # keys(...) shows them
 
         return self._memoised(("res", base), compute, base)
 
@@ -346,7 +364,8 @@ class ModuleInstance:
                 return ModuleValue(children[0][1])
             if kind == "count":
                 return [ModuleValue(child) for _, child in children]
-            return {k: ModuleValue(child) for k, child in children}
+            return mark({k: ModuleValue(child) for k, child in children},
+                        any(isinstance(k, HiddenKey) for k, _ in children))
 
         return self._memoised(("module", name), compute, f"module.{name}")
 
@@ -360,7 +379,7 @@ class ModuleInstance:
 
     def child_config(self, name: str, decl: Decl) -> ModuleConfig | None:
         source_attr = decl.block.attrs.get("source")
-        source = self.evaluate(source_attr.expr) if source_attr else None
+        source = plain(self.evaluate(source_attr.expr)) if source_attr else None
         key_path = f"{self.key_path}.{name}" if self.key_path else name
         if not isinstance(source, str):
             self.ctx.note(f'module "{name}" has no literal source; not analysed', decl.file, decl.block.line)
@@ -443,7 +462,7 @@ class ModuleInstance:
             return ("count", [(i, self._child(config, name, decl, f"module.{name}[{i}]", {"count": {"index": i}},
                                               key_path)) for i in range(value)])
         return ("for_each", [(k, self._child(config, name, decl, f'module.{name}["{k}"]',
-                                             {"each": {"key": k, "value": v}}, key_path)) for k, v in value])
+                                             {"each": _each(k, v)}, key_path)) for k, v in value])
 
     def _child(self, config: ModuleConfig, name: str, decl: Decl, address: str, bindings: dict[str, Any],
                key_path: str) -> ModuleInstance:
@@ -511,17 +530,17 @@ class ModuleInstance:
         for arg, attr in sorted(decl.block.attrs.items()):
             if arg in _META_ARGS:
                 continue
-            value = self.evaluate(attr.expr)
+            value, marked = unmark(self.evaluate(attr.expr))
             if isinstance(value, RefStr) and value.user_name is not None:
-                given.setdefault(value.user_name.lower(), (_reference(value), False))
+                given.setdefault(value.user_name.lower(), (_hidden(_reference(value), marked), False))
             elif isinstance(value, str) and "user" in arg.lower() and value:
-                given.setdefault(value.lower(), (str(value), False))
+                given.setdefault(value.lower(), (_hidden(str(value), marked), False))
         for arg, attr in sorted(decl.block.attrs.items()):
             if arg in _META_ARGS:
                 continue
-            value = self.evaluate(attr.expr)
+            value, marked = unmark(self.evaluate(attr.expr))
             if isinstance(value, str) and not isinstance(value, RefStr) and value and len(value) <= 64:
-                given.setdefault(value.lower(), (str(value), True))
+                given.setdefault(value.lower(), (_hidden(str(value), marked), True))
         location = Location(self.ctx.display(decl.file), decl.block.line)
         reason = f'module "{name}" is not analysed and is given this user: it may create a key'
         if isinstance(source, str) and not source.startswith(("./", "../")) and uncovered:
@@ -554,7 +573,7 @@ class ModuleInstance:
         else:
             kind, value = expansion
             items = [(f"module.{name}[{i}]", {"count": {"index": i}}) for i in range(value)] if kind == "count" \
-                else [(f'module.{name}["{k}"]', {"each": {"key": k, "value": v}}) for k, v in value]
+                else [(f'module.{name}["{k}"]', {"each": _each(k, v)}) for k, v in value]
             if len(items) > self.ctx.limits.max_instances:
                 index = Unknown(f"module.{name} instance, one of {len(items)} not materialised")
                 runs.append((f"module.{name}[*]", {"count": {"index": index}, "each": {"key": index, "value": index}},
@@ -570,9 +589,12 @@ class ModuleInstance:
                 attr = decl.block.attrs.get(arg)
                 return self.evaluate(attr.expr, bindings) if attr is not None else model.defaults.get(arg)
 
+            def shown(arg: str | None) -> Any:  # the value, its mark for messages only
+                return plain(value(arg))
+
             low, high, why = 1, 1, [f"{model.source} v{model.major} (modelled by iacguard)"]
             for arg in model.key_when:
-                given = value(arg)
+                given = shown(arg)
                 if isinstance(given, Unknown):
                     self.ctx.tracker.hint(given, True, False)
                     low = 0
@@ -580,7 +602,7 @@ class ModuleInstance:
                 elif given is False or given == "false":
                     high = 0
                 elif arg in decl.block.attrs:
-                    why.append(f"{arg} = {_show(given)}")
+                    why.append(f"{arg} = {_show(value(arg))}")
             if high == 0:
                 continue
             attributes: dict[str, Any] = {}
@@ -589,19 +611,20 @@ class ModuleInstance:
                 if attr_name not in self.ctx.reads[model.type]:
                     continue
                 if spec.resource is not None:  # a resource the module creates, named by an input
-                    named = value(spec.input)
+                    named, marked = unmark(value(spec.input))
                     if isinstance(named, Unknown):
                         self.ctx.tracker.consume(named)
-                    attributes[attr_name] = Reference(f"{self.prefix}{address}.{spec.resource}",
-                                                      str(named) if isinstance(named, str) and spec.input else None)
+                    attributes[attr_name] = _hidden(Reference(
+                        f"{self.prefix}{address}.{spec.resource}",
+                        str(named) if isinstance(named, str) and spec.input else None), marked)
                     continue
                 given = value(spec.input)
-                if given is None:
+                if plain(given) is None:
                     continue  # not set: as if the module left the attribute out
-                if isinstance(given, Unknown):
-                    self.ctx.tracker.consume(given)
+                if isinstance(plain(given), Unknown):
+                    self.ctx.tracker.consume(plain(given))
                 attributes[attr_name] = self._neutral(given, None)
-                if not isinstance(given, (str, Unknown)):
+                if not isinstance(plain(given), (str, Unknown)):
                     written[attr_name] = _show(given)
             out.append(Resource(model.type, f"{self.prefix}{address}.{model.type}.{model.name}",
                                 _times(_times(InstanceRange(low, high), times), multiplier), attributes, location,
@@ -647,7 +670,7 @@ class ModuleInstance:
                     instances.append((f"{base}[*]", {"each": {"key": index, "value": index}},
                                       InstanceRange(len(value), len(value)), f"for_each over {len(value)} items"))
                 else:
-                    instances.extend((f'{base}["{k}"]', {"each": {"key": k, "value": v}}, InstanceRange(1, 1),
+                    instances.extend((f'{base}["{k}"]', {"each": _each(k, v)}, InstanceRange(1, 1),
                                       f'for_each key "{k}"') for k, v in value)
         out = []
         own = self.ctx.cache.suppressions(decl.file, decl.block.line, decl.block.end_line)
@@ -680,7 +703,11 @@ class ModuleInstance:
         return out
 
     def _neutral(self, value: Any, node: s.Attribute | None) -> Any:
-        """An evaluated value in the model's terms: plain, a Reference to a resource, or Unknown."""
+        """An evaluated value in the model's terms: plain, a Reference to a resource, or Unknown; Hidden
+        around it when the configuration marks it sensitive (checks judge by it, never show it)."""
+        value, marked = unmark(value)
+        if marked and not isinstance(value, Unknown):  # an unknown's reasons are hidden already
+            return Hidden(self._neutral(value, node))
         if isinstance(value, RefStr):
             return _reference(value) if value.user_name is not None else str(value)
         if isinstance(value, Unknown):
@@ -696,13 +723,15 @@ class ModuleInstance:
         """How an attribute reads in a message: its expression (and value), or a value that is not a string."""
         if isinstance(node.expr, s.Lit):
             return _show(value)
+        if type(value) is Sensitive:
+            return f"{render(node.expr)} = {_show(value)}"  # the placeholder, never the value
         if isinstance(value, str) and not isinstance(value, RefStr):
             return f'{render(node.expr)} = "{value}"'
         return f"{self.prefix}{render(node.expr)}"
 
     def _referenced_suppressions(self, value: Any) -> tuple[Suppression, ...]:
         """Suppressions written in the block of the resource a value comes from (the user's block)."""
-        declared = getattr(value, "declared", None)
+        declared = getattr(plain(value), "declared", None)
         if not declared:
             return ()
         file, first, last = declared
@@ -737,6 +766,11 @@ class ModuleInstance:
 _NOT_RESOURCES = ("var.", "local.", "module.", "each.", "count.", "path.", "terraform.", "self.")
 
 
+def _hidden(value: Any, marked: bool) -> Any:
+    """A neutral value, Hidden when the configuration marks it sensitive."""
+    return Hidden(value) if marked else value
+
+
 def _reference(value: RefStr) -> Reference:
     file, first, _ = value.declared if value.declared else (None, None, None)
     return Reference(value.ref, value.user_name, Location(str(file), first) if file is not None else None)
@@ -750,6 +784,18 @@ def _bounded_count(count: Unknown) -> InstanceRange:
         return InstanceRange(0, None)
     low, high = count.bounds
     return InstanceRange(max(0, math.ceil(low)) if math.isfinite(low) else 0, max(0, math.floor(high)))
+
+
+def _each(key: Any, value: Any) -> dict[str, Any]:
+    """each.key / each.value of one for_each instance (a hidden key is a sensitive value to the evaluator)."""
+    return {"key": mark(str.__str__(key)) if isinstance(key, HiddenKey) else key, "value": value}
+
+
+def _hidden_keys(pairs: list[tuple[Any, Any]], marked: bool) -> list[tuple[Any, Any]]:
+    """for_each pairs of a sensitive collection: keys written as placeholders, values marked."""
+    if not marked:
+        return pairs
+    return [(HiddenKey(k, n), mark(v)) for n, (k, v) in enumerate(pairs, start=1)]
 
 
 def _times(a: InstanceRange, b: InstanceRange) -> InstanceRange:
@@ -766,6 +812,10 @@ def _show(value: Any) -> str:
 
 
 def _written(value: Any) -> str:
+    if type(value) is Sensitive:
+        return HIDDEN
+    if isinstance(value, HiddenKey):
+        return format(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -787,8 +837,9 @@ def convert(value: Any, type_attr: s.Attribute | None, evaluate: Callable[[Any],
     the value leaves them out or null (in collections of objects too, and in the defaults themselves)."""
     if type_attr is None or isinstance(value, Unknown) or value is None:
         return value
+    value, marked = unmark_deep(value)  # converted as a plain value; the result keeps its mark
     try:
-        return _typed(value, type_attr.expr, evaluate or (lambda expr: Unknown("a type default")), 0)
+        return mark(_typed(value, type_attr.expr, evaluate or (lambda expr: Unknown("a type default")), 0), marked)
     except EvalError:
         return Unknown("variable value does not match its type")
 

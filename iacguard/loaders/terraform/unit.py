@@ -23,7 +23,7 @@ from iacguard.loaders.terraform.files import is_config_file, is_vars_file
 from iacguard.loaders.terraform.instance import ModuleInstance, UnitContext, VarValue, _show, convert
 from iacguard.loaders.terraform.manifest import manifest_path
 from iacguard.loaders.terraform.syntax import SyntaxProblem, parse_expression, parse_hcl_attributes
-from iacguard.loaders.terraform.values import Unknown
+from iacguard.loaders.terraform.values import Unknown, mark, plain
 from iacguard.model import Resource, ScanError, Scenario, Unit
 from iacguard.options import Limits, ScanOptions
 
@@ -139,6 +139,7 @@ class _Run:
         self.root, self.cache, self.options, self.display, self.manifest = root, cache, options, display, manifest
         self.spent = 0
         self.ctx: UnitContext | None = None  # of the first evaluation: its notes, files and errors count
+        self._sensitive_vars: set[str] | None = None
 
     def evaluate(self, values: dict[str, VarValue], assumed: dict[str, Any] | None = None
                  ) -> tuple[list[Resource], UnitContext]:
@@ -155,11 +156,24 @@ class _Run:
         assert self.ctx is not None
         self.ctx.note(message)
 
+    def assumed(self, symbol: str, value: Any) -> str:
+        """`var.x = true`, for a scenario's description; a sensitive variable's value is not shown."""
+        if self._sensitive_vars is None:  # read once the root is admitted and parsed (never before)
+            self._sensitive_vars = {f"var.{name}" for name, decl in self.cache.config(self.root).variables.items()
+                                    if _is_sensitive(decl)}
+        return _assumed(symbol, mark(value, symbol in self._sensitive_vars))
+
+
+def _is_sensitive(decl: Decl) -> bool:
+    attr = decl.block.attrs.get("sensitive")
+    return attr is not None and plain(Evaluator().try_eval(attr.expr, Scope(_NoNames(), {}))) is True
+
 
 def _candidates(ctx: UnitContext, symbols: set[str] | None = None) -> dict[str, list[Any]]:
     tracker = ctx.tracker
     return {
-        symbol: sorted(hints, key=repr)
+        # by value, then marked or not: the same order whatever the hash seed (a mark's repr is constant)
+        symbol: sorted(hints, key=lambda h: (repr(plain(h)), plain(h) is not h))
         for symbol, hints in tracker.hints.items()
         if symbol not in tracker.opaque and _enumerable(symbol) and (symbols is None or symbol in symbols)
     }
@@ -210,17 +224,18 @@ def _scenarios(run: _Run, values: dict[str, VarValue], deployment: str = "") -> 
         for symbol, value in zip(names, combo, strict=True):
             _assign(assigned, assumed, symbol, value, "an assumed value")
         scenario_keys, _ = run.evaluate(assigned, assumed)
-        description = ", ".join(_assumed(n, v) for n, v in zip(names, combo, strict=True))
+        description = ", ".join(run.assumed(n, v) for n, v in zip(names, combo, strict=True))
         scenarios.append(Scenario(description, tuple(scenario_keys), given=False, deployment=deployment))
     return scenarios
 
 
 def _assumed(symbol: str, value: Any) -> str:
-    return f"{symbol} is any other value" if isinstance(value, OtherValue) else f"{symbol} = {_show(value)}"
+    return f"{symbol} is any other value" if isinstance(plain(value), OtherValue) else f"{symbol} = {_show(value)}"
 
 
 def _defaults(root_vars: dict[str, Decl], values: dict[str, VarValue]) -> dict[str, Any]:
-    """Root variables that are only at their default (no tfvars, no flag sets them): name -> default."""
+    """Root variables that are only at their default (no tfvars, no flag sets them): name -> default
+    (marked when the variable is sensitive: messages never show it)."""
     out: dict[str, Any] = {}
     for name, decl in root_vars.items():
         default = decl.block.attrs.get("default")
@@ -228,7 +243,7 @@ def _defaults(root_vars: dict[str, Decl], values: dict[str, VarValue]) -> dict[s
             continue
         value = Evaluator().try_eval(default.expr, Scope(_NoNames(), {}))
         if not isinstance(value, Unknown):
-            out[name] = convert(value, decl.block.attrs.get("type"))
+            out[name] = mark(convert(value, decl.block.attrs.get("type")), _is_sensitive(decl))
     return out
 
 
@@ -254,18 +269,18 @@ def _alternatives(run: _Run, values: dict[str, VarValue], root_vars: dict[str, D
         if name not in defaults:
             choices[symbol] = hints  # an input without a value, enumerated as before
             continue
-        listed = admissible.finite_values(root_vars[name], name, defaults[name])
+        listed = admissible.finite_values(root_vars[name], name, plain(defaults[name]))
         if listed is not None:
             choices[symbol] = _unique([defaults[name], *listed])
         else:
             choices[symbol] = _unique([defaults[name], *(h for h in hints
-                                                         if admissible.allowed(root_vars[name], name, h))])
+                                                         if admissible.allowed(root_vars[name], name, plain(h)))])
     still_unknown = []  # used as a number or a collection: unknown beyond the default, unless bounded
     for name in sorted(touched):
         symbol = f"var.{name}"
         if symbol in choices:
             continue
-        listed = admissible.finite_values(root_vars[name], name, defaults[name])
+        listed = admissible.finite_values(root_vars[name], name, plain(defaults[name]))
         if listed is None:
             still_unknown.append(name)
         else:
@@ -299,9 +314,9 @@ def _alternatives(run: _Run, values: dict[str, VarValue], root_vars: dict[str, D
             if f"var.{name}" not in choices and name not in still_unknown:
                 assigned[name] = VarValue(defaults[name], "its default")
         keys, _ = run.evaluate(assigned, assumed)
-        parts = [f"{_assumed(n, v)} (default {_show(defaults[n.removeprefix('var.')])})" for n, v in changed]
+        parts = [f"{run.assumed(n, v)} (default {_show(defaults[n.removeprefix('var.')])})" for n, v in changed]
         parts += [f"var.{n} other than its default {_show(defaults[n])}" for n in still_unknown]
-        parts += [_assumed(n, v) for n, v in zip(names, combo, strict=True)
+        parts += [run.assumed(n, v) for n, v in zip(names, combo, strict=True)
                   if n.removeprefix("var.") not in defaults]
         scenarios.append(Scenario(", ".join(parts), tuple(keys), given=False, alternative=True))
     return scenarios
@@ -316,7 +331,7 @@ def _unique(items: list[Any]) -> list[Any]:
 
 
 def _same_value(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b
+    return type(plain(a)) is type(plain(b)) and plain(a) == plain(b)
 
 
 def deployment_files(root: Path, walked: set[Path] | None = None) -> list[Path]:

@@ -6,6 +6,9 @@
 - ``RefStr``: a string that came from an IAM user (``aws_iam_user.x.name``,
   ``.arn``, ``data.aws_iam_user.x.user_name``): it remembers which user.
 - ``TfSet``: Terraform's set, ordered as Terraform orders it (lexically).
+- ``Sensitive``: a known value marked sensitive (a `sensitive = true` variable or output,
+  `sensitive()`); whatever is computed from it is marked too, and only ``nonsensitive()``
+  removes the mark, as in Terraform.  Verdicts read the value; output never shows it.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ def decided(*values: object) -> Unknown:
 
 def bounds_of(value: Any) -> tuple[float, float] | None:
     """[low, high] of a number, known or bounded; None when it may be anything."""
+    if type(value) is Sensitive:
+        value = value.value
     if isinstance(value, Unknown):
         return value.bounds
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -128,3 +133,102 @@ def type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "map"
     return "object"
+
+
+HIDDEN = "(sensitive value)"  # how Terraform itself writes a sensitive value
+
+
+class Sensitive:
+    """A known value marked sensitive.  Never an Unknown: an unknown has no value to hide (a reason
+    created from a sensitive value is hidden where it is made, see evaluate.Evaluator._hide)."""
+
+    __slots__ = ("value",)
+    # Set once any value is marked in this process: until then no operation looks for marks.
+    seen = False
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        Sensitive.seen = True
+
+    def __repr__(self) -> str:
+        return HIDDEN
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Sensitive and _same(self.value, other.value)
+
+    def __hash__(self) -> int:
+        try:
+            return hash(("sensitive", self.value))
+        except TypeError:
+            return id(self)
+
+    def __reduce__(self) -> Any:
+        return (Sensitive, (self.value,))
+
+
+def mark(value: Any, marked: bool = True) -> Any:
+    """The value marked sensitive when `marked` (an Unknown stays as it is: it holds no value)."""
+    if not marked or isinstance(value, Unknown) or type(value) is Sensitive:
+        return value
+    return Sensitive(value)
+
+
+def unmark(value: Any) -> tuple[Any, bool]:
+    """(the value without its top-level mark, whether it had one)."""
+    if type(value) is Sensitive:
+        return value.value, True
+    return value, False
+
+
+def plain(value: Any) -> Any:
+    return value.value if type(value) is Sensitive else value
+
+
+def unmark_deep(value: Any) -> tuple[Any, bool]:
+    """(the value with every mark inside it removed, whether there was one).  Containers without a
+    mark are returned as they are (no copy)."""
+    if not Sensitive.seen:
+        return value, False
+    if type(value) is Sensitive:
+        return unmark_deep(value.value)[0], True
+    if isinstance(value, dict):
+        pairs = [(k, unmark_deep(v)) for k, v in value.items()]
+        if not any(m for _, (_, m) in pairs):
+            return value, False
+        out = dict(value)
+        for k, (v, _) in pairs:
+            out[k] = v
+        return out, True
+    if isinstance(value, (list, tuple)):
+        items = [unmark_deep(v) for v in value]
+        if not any(m for _, m in items):
+            return value, False
+        plain_items = [v for v, _ in items]
+        if isinstance(value, TfSet):
+            return TfSet(plain_items), True
+        return (plain_items if isinstance(value, list) else tuple(plain_items)), True
+    return value, False
+
+
+class HiddenKey(str):
+    """A for_each key that comes from a sensitive value: the key it is, but written as a placeholder
+    wherever it is formatted into an address or a message (Terraform refuses such a for_each rather than
+    show the key; iacguard counts it as the twin without the mark would count)."""
+
+    number: int
+
+    def __new__(cls, text: str, number: int) -> HiddenKey:
+        obj = super().__new__(cls, text)
+        obj.number = number
+        return obj
+
+    def __format__(self, spec: str) -> str:
+        return f"(sensitive key {self.number})"
+
+    def __repr__(self) -> str:
+        return f"(sensitive key {self.number})"
+
+    def __reduce__(self) -> Any:
+        return (HiddenKey, (str.__str__(self), self.number))
