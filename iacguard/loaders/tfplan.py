@@ -700,7 +700,9 @@ def _deferred_keys(data: dict[str, Any], resolver: _Resolver, locator: _Locator,
 def _config_resources(module: dict[str, Any], path: tuple[str, ...], reads: Mapping[str, tuple[str, ...]]
                       ) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
     for res in _seq(module.get("resources")):
-        if isinstance(res, dict) and res.get("type") in reads and res.get("mode") == "managed":
+        # The type is read from the file: a list or an object there is no type (and not a dict key).
+        if isinstance(res, dict) and isinstance(res.get("type"), str) and res["type"] in reads \
+                and res.get("mode") == "managed":
             yield path, res
     for name, call in _obj(module.get("module_calls")).items():
         if isinstance(call, dict) and isinstance(call.get("module"), dict):

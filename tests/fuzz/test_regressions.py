@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from iacguard.options import ScanOptions
 from iacguard.scan import scan
@@ -200,3 +202,34 @@ def test_names_of_any_length_from_terraform_give_short_messages() -> None:
         assert all(len(text) <= 1000 for text in [f.message for f in result.findings]
                    + [n.message for n in result.notes] + [e.message for e in result.errors])
         assert result.notes and any(label in k["address"] for k in result.findings[0].facts["keys"])
+
+
+_ODD_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=4),
+                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                     max_size=3), max_leaves=6)
+
+
+def _set_types(node: object, odd: object) -> None:
+    """Every `type` of every resource below `node` becomes `odd`."""
+    if isinstance(node, dict):
+        if "type" in node and "mode" in node:
+            node["type"] = odd
+        for value in node.values():
+            _set_types(value, odd)
+    elif isinstance(node, list):
+        for value in node:
+            _set_types(value, odd)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ODD_JSON.filter(lambda v: not isinstance(v, str)))
+def test_a_plan_whose_resource_types_are_not_strings_is_read_not_crashed(odd: object) -> None:
+    # Found by the campaign: in an errored plan, a configuration resource whose "type" was a list made
+    # `type in reads` raise TypeError (unhashable): the plan was an internal error, its keys unreported.
+    plan = json.loads((FIXTURES / "plans" / "count-two-keys" / "plan.json").read_text())
+    plan["errored"] = True  # an errored plan's configuration is read for the keys it left out
+    _set_types(plan["configuration"], odd)
+    with temp_tree({"plan.json": json.dumps(plan).encode()}) as tree:
+        check_scan(tree)
+        errors = _errors(tree)
+        assert not [m for m in errors if "internal error" in m] and any("incomplete" in m for m in errors)
