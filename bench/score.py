@@ -62,6 +62,9 @@ def _unit_key(unit: str, report_cwd: str, corpus: str) -> str:
     return os.path.relpath(os.path.join(report_cwd, unit), corpus).replace(os.sep, "/")
 
 
+RULE_ID = "AWS130IAM13"
+
+
 def _facts(finding: dict[str, Any]) -> dict[str, Any]:
     """AWS130IAM13's facts: the `facts` object of schema 2, the finding itself in schema 1 (0.1.0)."""
     facts: dict[str, Any] = finding.get("facts") or finding
@@ -96,6 +99,8 @@ def score(report: dict[str, Any], truth: list[TruthUser], report_cwd: str, corpu
     got: dict[TruthUser, dict[str, Any]] = {}
     problems: list[Disagreement] = []
     for finding in report.get("findings", []):
+        if finding.get("rule_id", RULE_ID) != RULE_ID:
+            continue  # the ground truth is AWS130IAM13's (a user with three keys also fails AWSIAMQUOTA1)
         unit = _unit_key(finding["unit"], report_cwd, corpus)
         name, ref = _facts(finding).get("user"), _facts(finding).get("user_ref")
         match = by_name.get((unit, name.lower())) if name else None
