@@ -68,28 +68,6 @@ def unit_from_template(
                           pin_defaults=pin_defaults, deployments=deployments, reads=reads)
 
 
-def unit_from_dict(
-    template: Mapping[str, Any],
-    display: str,
-    overrides: Mapping[str, str],
-    limits: Limits | None = None,
-    loops: Mapping[str, Loop] | None = None,
-    solver: Callable[[], Any] | None = None,
-    *,
-    pin_defaults: bool = False,
-    deployments: Mapping[str, Mapping[str, str]] | None = None,
-    reads: Reads | None = None,
-) -> Unit:
-    """`_unit_from_dict`, with a note for every Fn::Transform inside Resources (AWS::Include pulls in a
-    snippet from S3 at deployment, which may add access keys or change one: never read, never silence).
-    ``reads``: the types and attributes to evaluate (every check's by default)."""
-    unit = _unit_from_dict(template, display, overrides, limits, loops, solver,
-                           pin_defaults=pin_defaults, deployments=deployments,
-                           reads=reads if reads is not None else reads_of())
-    notes = transform_notes(template.get("Resources"), display)
-    return unit._replace(notes=(*unit.notes, *notes)) if notes else unit
-
-
 def transform_notes(resources: Any, display: str) -> list[Note]:
     if not isinstance(resources, dict):
         return []
@@ -107,7 +85,7 @@ def transform_notes(resources: Any, display: str) -> list[Note]:
     return notes
 
 
-def _unit_from_dict(
+def unit_from_dict(
     template: Mapping[str, Any],
     display: str,
     overrides: Mapping[str, str],
@@ -117,9 +95,13 @@ def _unit_from_dict(
     *,
     pin_defaults: bool = False,
     deployments: Mapping[str, Mapping[str, str]] | None = None,
-    reads: Reads,
+    reads: Reads | None = None,
 ) -> Unit:
     """Build the Unit of a decoded template (resource keys carrying ``start_mark``, as cfn-lint's do).
+
+    ``reads``: the types and attributes to evaluate (every check's by default).  Every Fn::Transform
+    inside Resources is a note (AWS::Include pulls in a snippet from S3 at deployment, which may add
+    access keys or change one: never read, never silence).
 
     ``solver`` gives cfn-lint's condition solver; without one, a template whose
     keys depend on conditions without a value raises NeedsSolver before any work.
@@ -127,6 +109,7 @@ def _unit_from_dict(
     parameters only at their ``Default`` are tried with their other admissible values (a warn at most)
     unless ``pin_defaults``.
     """
+    reads = reads if reads is not None else reads_of()
     unit = _unit_under(template, display, overrides, limits, loops, solver, reads)
     scenarios = list(unit.scenarios)
     notes = list(unit.notes)
@@ -140,6 +123,7 @@ def _unit_from_dict(
             other = _unit_under(template, display, {**overrides, **assignment}, limits, loops, solver, reads)
             scenarios += [s._replace(description=f"{description}, {s.description}" if s.description else description,
                                      given=False, alternative=True) for s in other.scenarios]
+    notes += transform_notes(template.get("Resources"), display)
     return unit._replace(scenarios=tuple(scenarios), notes=tuple(notes))
 
 
