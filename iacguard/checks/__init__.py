@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
-import pkgutil
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple, Protocol
 
@@ -41,8 +41,11 @@ class UnknownCheckError(ValueError):
 def table() -> dict[str, Check]:
     """Every check of the package by rule id, in id order."""
     found: dict[str, Check] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    # A directory listing, not pkgutil (3 ms to import, as reporters.names() says): every scan builds this.
+    names = sorted({entry[:-3] for folder in __path__ for entry in os.listdir(folder)
+                    if entry.endswith(".py") and not entry.startswith("_")})
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
         rule_id = getattr(module, "RULE_ID", None)
         if not isinstance(rule_id, str):
             continue  # a helper module, not a control
