@@ -18,6 +18,9 @@ from typing import Any
 
 MAX_INDEX_BYTES = 64 * 1024 * 1024  # the Linux kernel's index is about 8 MB
 MAX_IGNORE_BYTES = 1024 * 1024  # a .gitignore larger than this is not read (nothing hidden by it)
+# The regex group pathspec's gitignore patterns set when they match a path inside a directory they
+# name (pathspec/_backends/simple/gitignore.py); pyproject pins pathspec below its next major.
+_DIR_MARK = "ps_d"
 
 
 def anchored(pattern: str, base: Path) -> str:
@@ -184,12 +187,7 @@ class GitIgnore:
         chain = self._chain(rel.rpartition("/")[0])
         if not chain or (rel + "/" if is_dir else rel) in self.tracked:
             return False  # no ignore file has a say here (most trees), or git tracks it
-        verdict = None
-        for spec, start in chain:
-            result = spec.check_file(rel[start:] + "/" if is_dir else rel[start:])
-            if result.include is not None:
-                verdict = result.include  # the deepest file that has a say wins, as in git
-        return bool(verdict)
+        return bool(_verdict(chain, rel, is_dir))
 
     def _chain(self, directory: str) -> list[tuple[Any, int]]:
         """The ignore files that have a say on the entries of a directory (relative, '/'-separated; ''
@@ -209,6 +207,30 @@ class GitIgnore:
                 chain.append((spec, start))
             self._chains[directory] = chain
         return chain
+
+
+def _verdict(chain: list[tuple[Any, int]], rel: str, is_dir: bool) -> bool | None:
+    """The last pattern that matches wins, the files read in git's order (info/exclude, then each
+    .gitignore from the top down), as though they were one file.  A directory pattern that matches
+    only because the path is inside that directory (`!dir/` for `dir/k.tf`) never overrides a
+    pattern that names the path itself: git re-includes the directory, not what is in it.  Checking
+    each file on its own and letting the deepest answer win got that wrong."""
+    verdict: bool | None = None
+    strength = 0  # 1: matched as inside a directory pattern, 2: matched the path itself
+    for spec, start in chain:
+        path = rel[start:] + "/" if is_dir else rel[start:]
+        for pattern in spec.patterns:
+            include = pattern.include
+            if include is None:
+                continue  # a comment or a blank line
+            match = pattern.match_file(path)
+            if match is None:
+                continue
+            inside = bool(match.match.groupdict().get(_DIR_MARK))
+            this = 1 if inside else 2
+            if (include and inside) or this >= strength:  # pathspec's rule within one file
+                verdict, strength = include, this
+    return verdict
 
 
 class LeftOut:

@@ -61,7 +61,8 @@ def _git_ignores(repo: Path) -> set[str]:
 _RULES = st.lists(st.sampled_from(PATTERNS), max_size=5)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("IACGUARD_IGNORE_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_RULES, _RULES, st.lists(st.sampled_from(PATTERNS), max_size=2), st.none() | st.sampled_from(FILES))
 def test_gitignore_leaves_out_exactly_what_git_check_ignore_does(
         tmp_path_factory: pytest.TempPathFactory, root_rules: list[str], sub_rules: list[str],
@@ -102,3 +103,15 @@ def test_what_an_exclude_glob_leaves_out_is_counted(tmp_path: Path) -> None:
     assert left_out(str(tmp_path / "dev.tfvars"), False)
     assert not left_out(str(tmp_path / "main.tf"), False)
     assert left_out.counts == {"*.tfvars": 2}
+
+
+def test_a_negated_directory_does_not_re_include_the_files_an_earlier_file_ignores(tmp_path: Path) -> None:
+    # Found by the generator above: `.git/info/exclude` says `*.tf`, the root .gitignore `!dir/deep/`.
+    # git re-includes the directory, and `*.tf` still ignores dir/deep/k.tf; checking each ignore file
+    # on its own let the root file's directory match win.
+    repo = tmp_path / "repo"
+    _make_repo(repo, ["!dir/deep/"], [], ["*.tf"], tracked=None)
+    assert "dir/deep/k.tf" in _git_ignores(repo)
+    left_out = LeftOut((), [repo])
+    assert not left_out(str(repo / "dir" / "deep"), True)
+    assert left_out(str(repo / "dir" / "deep" / "k.tf"), False)
