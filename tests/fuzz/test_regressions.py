@@ -233,3 +233,41 @@ def test_a_plan_whose_resource_types_are_not_strings_is_read_not_crashed(odd: ob
         check_scan(tree)
         errors = _errors(tree)
         assert not [m for m in errors if "internal error" in m] and any("incomplete" in m for m in errors)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 300), st.integers(2, 60), st.integers(2, 300))
+def test_a_module_called_from_many_instances_evaluates_its_constant_for_each_once(
+        outer: int, middle: int, inner: int) -> None:
+    # Found as a "hang" in CI: a module called from 243 x 122 instances evaluated the same
+    # `for_each = toset([for i in range(285) : ...])` in each one (a million steps).  An expression that
+    # names nothing of its instance is evaluated once per unit; the count stays exact.
+    from iacguard.loaders.terraform.evaluate import Evaluator
+
+    files = {
+        "main.tf": (b'resource "aws_iam_access_key" "base" {\n  user = "u"\n}\n'
+                    b'module "n0" {\n  source = "./n0"\n  count = %d\n}\n' % outer),
+        "n0/main.tf": b'module "n" {\n  source = "../n1"\n  for_each = toset([for i in range(%d) : tostring(i)])\n}\n'
+                      % middle,
+        "n1/main.tf": b'module "n" {\n  source = "../n2"\n  for_each = toset([for i in range(%d) : tostring(i)])\n}\n'
+                      % inner,
+        "n2/main.tf": b'resource "aws_iam_access_key" "nk" {\n  user = "u"\n}\n',
+    }
+    calls = 0
+    original = Evaluator._ForExpr
+
+    def counted(self: Evaluator, e: object, scope: object) -> object:
+        nonlocal calls
+        calls += 1
+        return original(self, e, scope)  # type: ignore[arg-type]
+
+    Evaluator._ForExpr = counted  # type: ignore[assignment,method-assign]
+    try:
+        with temp_tree(files) as tree:
+            result = scan([tree], ScanOptions(use_cache=False))
+    finally:
+        Evaluator._ForExpr = original  # type: ignore[method-assign]
+    assert calls <= 2, f"{calls} for-expressions evaluated for two written ones"
+    (finding,) = [f for f in result.findings if f.rule_id == "AWS130IAM13"]
+    assert finding.verdict == "fail"
+    assert finding.facts["active_keys"] == {"min": 1 + outer * middle * inner, "max": 1 + outer * middle * inner}

@@ -91,6 +91,18 @@ class UnitContext:
         self.hcl_bytes = 0  # of the files admitted so far (limits.max_unit_hcl_bytes)
         self._admitted: set[Path] = set()
         self._admitted_dirs: set[Path] = set()  # a module called many times is listed once
+        # id(expression) -> (the expression, its value) for expressions that name nothing (no var,
+        # local, each...): the same in every module instance.  The expression is kept so its id
+        # cannot be reused by another one.
+        self.constants: dict[int, tuple[Any, Any]] = {}
+        self._constant: dict[int, tuple[Any, bool]] = {}
+
+    def is_constant(self, expr: Any) -> bool:
+        known = self._constant.get(id(expr))
+        if known is None or known[0] is not expr:
+            known = (expr, not s.free_names(expr) - {"terraform"})
+            self._constant[id(expr)] = known
+        return known[1]
 
     def admit(self, directory: Path) -> int | None:
         """Count a module's files against the unit's parse budget; the total when it is exceeded."""
@@ -214,7 +226,17 @@ class ModuleInstance:
     # -- evaluation ---------------------------------------------------------------------------
 
     def evaluate(self, expr: Any, bindings: dict[str, Any] | None = None) -> Any:
-        return self.ctx.evaluator.try_eval(expr, Scope(self, bindings or {}))
+        ctx = self.ctx
+        constant = ctx.constants.get(id(expr))
+        if constant is not None and constant[0] is expr:
+            return constant[1]
+        value = ctx.evaluator.try_eval(expr, Scope(self, bindings or {}))
+        if ctx.evaluator.depth == 0 and ctx.is_constant(expr):
+            # Evaluated once for all instances: a module called from many instances would evaluate
+            # the same `for_each = toset([for i in range(285) : ...])` in each (issue 5's hang clause).
+            # Only at the top: deep in a chain of references the depth limit can change the answer.
+            ctx.constants[id(expr)] = (expr, value)
+        return value
 
     def reference(self, root: str, scope: Scope) -> Any:
         if root in self._names:

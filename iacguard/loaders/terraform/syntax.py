@@ -96,6 +96,52 @@ Expr = Union[  # noqa: UP007 - a runtime alias of NamedTuples reads better this 
     Unsupported,
 ]
 
+_OPEN = frozenset(["<too deep to tell>"])  # treated as naming something: never taken for a constant
+
+
+def free_names(expr: Any, depth: int = 0) -> frozenset[str]:
+    """The root names an expression refers to (`var`, `local`, `each`, a resource type...), those a
+    `for` binds left out.  Empty: the expression means the same in every module instance, so it is
+    evaluated once per unit.  Anything not recognised counts as naming something."""
+    if depth > 200:
+        return _OPEN
+    depth += 1
+    if isinstance(expr, Lit | Unsupported) or expr is None or isinstance(expr, str):
+        return frozenset()
+    if isinstance(expr, Name):
+        return frozenset([expr.name])
+    if isinstance(expr, GetAttr):
+        return free_names(expr.obj, depth)
+    if isinstance(expr, ForExpr):
+        inner = free_names(expr.key, depth) | free_names(expr.value, depth) | free_names(expr.cond, depth)
+        return free_names(expr.collection, depth) | (inner - {expr.key_var, expr.value_var})
+    parts: tuple[Any, ...]
+    if isinstance(expr, Template):
+        parts = expr.parts
+    elif isinstance(expr, TupleExpr):
+        parts = expr.items
+    elif isinstance(expr, ObjectExpr):
+        parts = tuple(part for item in expr.items for part in item)
+    elif isinstance(expr, Index):
+        parts = (expr.obj, expr.key)
+    elif isinstance(expr, Splat):
+        parts = (expr.obj, *expr.ops)
+    elif isinstance(expr, Call):
+        parts = expr.args
+    elif isinstance(expr, Cond):
+        parts = (expr.test, expr.then, expr.other)
+    elif isinstance(expr, BinOp):
+        parts = (expr.left, expr.right)
+    elif isinstance(expr, UnaryOp):
+        parts = (expr.operand,)
+    else:
+        return _OPEN
+    names: frozenset[str] = frozenset()
+    for part in parts:
+        names |= free_names(part, depth)
+    return names
+
+
 # --- structure ---------------------------------------------------------------------------
 
 
