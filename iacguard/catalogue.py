@@ -83,6 +83,8 @@ class CfnLintIds(NamedTuple):
 
     error: str
     warning: str
+    # What the W rule reports, after the title: most controls warn only when they cannot decide.
+    warning_means: str = "depends on values not known before deployment"
 
 
 class Rule(NamedTuple):

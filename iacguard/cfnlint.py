@@ -50,7 +50,7 @@ def _rule_classes() -> dict[str, type[CloudFormationLintRule]]:
             continue
         source = rule.references[0].url
         for verdict, rule_id in (("fail", rule.cfn_lint.error), ("warn", rule.cfn_lint.warning)):
-            maybe = "" if verdict == "fail" else " (depends on values not known before deployment)"
+            maybe = "" if verdict == "fail" else f" ({rule.cfn_lint.warning_means})"
             classes[rule_id] = type(rule_id, (CloudFormationLintRule,), {
                 "__doc__": f"iacguard {rule.id}: {rule.title}{maybe}.",
                 "__module__": __name__,
@@ -106,21 +106,22 @@ def _matches(cfn: Any) -> Iterator[tuple[str, str, RuleMatch]]:
     if unit is None:
         unit = unit_from_template(cfn, display, overrides)
 
+    # Where each resource is declared: a resource a loop we kept unknown made has no entry of its own
+    # in the template, so its match points at the loop's line.
+    lines = {r.address: r.location.line for scenario in unit.scenarios for r in scenario.resources}
     for finding in checks.run_all(checks.table().values(), unit):
         if finding.verdict == "pass" or finding.suppressed:  # iacguard's suppressions hold here too
             continue
-        for key in finding.facts.get("keys", ()):
-            if key["address"] not in finding.evidence:
-                continue  # a key the verdict does not rest on (an Inactive key, for AWS130IAM13)
-            logical_id = key["address"].removeprefix("Resources/")
-            message = finding.message
-            if isinstance(resources.get(logical_id), dict):
-                # the key's own line, where `iacguard scan` points too
-                yield finding.rule_id, finding.verdict, RuleMatch(["Resources", logical_id], message)
-            else:  # a key made by a loop we kept unknown: point at the loop by line
-                line = (key["line"] or 1) - 1
-                yield finding.rule_id, finding.verdict, RuleMatch(["Resources", logical_id], message,
-                                                                  location=(line, 0, line, 0))
+        # At each resource the verdict rests on (AWS130IAM13: the counted keys, not an Inactive one),
+        # the line `iacguard scan` shows; a finding that names none is reported at its own location.
+        for address in dict.fromkeys(finding.evidence) or [None]:
+            logical_id = address.removeprefix("Resources/") if address else None
+            if logical_id is not None and isinstance(resources.get(logical_id), dict):
+                yield finding.rule_id, finding.verdict, RuleMatch(["Resources", logical_id], finding.message)
+                continue
+            line = ((lines.get(address) if address else None) or finding.location.line or 1) - 1
+            path = ["Resources", logical_id] if logical_id else ["Resources"]
+            yield finding.rule_id, finding.verdict, RuleMatch(path, finding.message, location=(line, 0, line, 0))
 
 
 def _parameters(cfn: Any) -> Mapping[str, str]:

@@ -415,8 +415,8 @@ class _KeyBuilder:
             target = _user_target(decided, self.resources)
             subject = position == 0  # the first attribute a check reads names what the resource belongs to
             if resolved is None and subject:
-                notes.append(Note(self.display, f"{address}: {attr} is AWS::NoValue; the key cannot be "
-                                                "created and is not counted", self.display, location.line))
+                notes.append(Note(self.display, f"{address}: {attr} is AWS::NoValue, so the resource cannot be "
+                                                "created; it is not counted", self.display, location.line))
                 return None
             if target is not None:
                 # A user resource, by its logical id (its name, when known before deployment).

@@ -622,6 +622,8 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
         location = locator.find(inst.module, inst.mode, inst.type, inst.name)
         subject = names[0] if names else ""
         user, why_user = _key_user(inst, subject, resolver, ids, addresses, sensitive)
+        if user is not None and user.ref == inst.address:
+            user = user._replace(ref=None)  # a resource's own name (a control reading aws_iam_user): no reference
         candidates = resolver.candidates_of(inst, subject) if user is None else []
         if candidates:
             # The plan does not say which: it may belong to each of them (a warn, never a silent pass).

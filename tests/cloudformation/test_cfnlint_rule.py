@@ -115,3 +115,37 @@ def test_rule_honours_cfn_lint_parameters():
         assert flagged == expected(template, options)
     prod = cfn_lint(str(template), "--parameters", "Env=prod")
     assert prod and all("'ivan'" in message and rule == "E9101" for _, _, rule, message in prod)
+
+
+@pytest.mark.parametrize("names_its_resource", [True, False])
+def test_a_control_without_access_key_facts_is_reported_too(monkeypatch: pytest.MonkeyPatch,
+                                                            names_its_resource: bool) -> None:
+    # Found by adding a throwaway control by CONTRIBUTING.md alone: the rule reported only the entries of
+    # a finding's `keys` fact (AWS130IAM13's), so another control's findings never reached cfn-lint.
+    from cfnlint.decode import decode_str
+    from cfnlint.template import Template
+
+    import iacguard.cfnlint as rules
+    from iacguard import checks
+    from iacguard.model import Finding
+
+    text = ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Other:\n    Type: AWS::SNS::Topic\n"
+            "  Bob:\n    Type: AWS::IAM::User\n    Properties:\n      Path: /\n")
+
+    def check_unit(unit: Unit, *, honour_suppressions: bool = True, today: object = None) -> list[Finding]:
+        return [Finding("ZZUSERPATH1", "warn", unit.name, r.address, "path is /", r.location,
+                        evidence=(r.address,) if names_its_resource else ())
+                for s in unit.scenarios for r in s.resources if r.type == "AWS::IAM::User"]
+
+    table = {**checks.table(), "ZZUSERPATH1": checks.Check("ZZUSERPATH1", {"AWS::IAM::User": ("UserName", "Path")},
+                                                           check_unit)}
+    monkeypatch.setattr(checks, "table", lambda: table)
+    template, _ = decode_str(text)
+    matches = list(rules._matches(Template("t.yaml", template, ["us-east-1"])))
+    assert [(rule_id, verdict) for rule_id, verdict, _ in matches] == [("ZZUSERPATH1", "warn")]
+    match = matches[0][2]
+    assert match.message == "path is /"
+    if names_its_resource:
+        assert match.path == ["Resources", "Bob"]  # cfn-lint puts it on Bob's line
+    else:
+        assert match.location == (4, 0, 4, 0)  # the finding's own location: line 5, counted from 0

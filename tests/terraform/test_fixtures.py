@@ -18,7 +18,7 @@ import yaml
 from iacguard.model import Finding
 from iacguard.options import ScanOptions
 from iacguard.scan import scan
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, KEY_CONTROL_FLAGS, KEY_CONTROLS, run_cli
 
 CASES = sorted(p.parent for p in (FIXTURES / "terraform").glob("*/expect.yaml"))
 
@@ -49,7 +49,7 @@ def in_case(request: pytest.FixtureRequest) -> Any:
 def test_verdict_per_user(case: Path, in_case: Any) -> None:
     expect = _expect(case)
     in_case(case)
-    result = scan([Path(expect.get("scan", "."))], ScanOptions())
+    result = scan([Path(expect.get("scan", "."))], ScanOptions(select=KEY_CONTROLS))
     for want in expect["findings"]:
         matches = [f for f in result.findings if _match(f, want)]
         found = [(f.unit, f.facts["user"], f.facts["user_ref"]) for f in result.findings]
@@ -73,7 +73,7 @@ def test_verdict_per_user(case: Path, in_case: Any) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_cli_exit_code_and_json(case: Path) -> None:
     expect = _expect(case)
-    run = run_cli("scan", expect.get("scan", "."), "--format", "json", cwd=case)
+    run = run_cli("scan", expect.get("scan", "."), "--format", "json", *KEY_CONTROL_FLAGS, cwd=case)
     assert run.code == expect["exit"], run.stdout + run.stderr
     assert "Traceback" not in run.stderr
     report = run.json()
