@@ -149,3 +149,12 @@ def test_template_text(text: str, expr: Any) -> None:
 
 def test_a_template_directive_is_unsupported_not_guessed() -> None:
     assert isinstance(parse_template_text("%{ if var.x }a%{ endif }"), Unsupported)
+
+
+@given(st.integers(-10**15, -1))
+def test_a_negative_number_is_the_same_literal_in_both_syntaxes(number: int) -> None:
+    # Found by the twin test above in CI: `a = -1` was UnaryOp("-", Lit(1)) from .tf and Lit(-1) from
+    # .tf.json, so the two files of one configuration gave different expressions.
+    (hcl_block,) = parse_hcl(f'locals {{\n  a = {number}\n}}\n')
+    (json_block,) = parse_json(json.dumps({"locals": {"a": number}}))
+    assert hcl_block.attrs["a"].expr == json_block.attrs["a"].expr == Lit(number)

@@ -420,7 +420,10 @@ def expr_from_tree(tree: Any) -> Any:
         return BinOp(op, expr_from_tree(left), expr_from_tree(right))
     if kind == "unary_op":
         op = str(tree.children[0])
-        return UnaryOp(op, expr_from_tree(kids[0]))
+        operand = expr_from_tree(kids[0])
+        if op == "-" and isinstance(operand, Lit) and type(operand.value) in (int, float):
+            return Lit(-operand.value)  # `-1` is the number -1, as .tf.json writes it
+        return UnaryOp(op, operand)
     if kind == "function_call":
         names = [k for k in kids if hasattr(k, "data") and k.data == "identifier"]
         if len(names) > 1:  # provider::ns::fn
