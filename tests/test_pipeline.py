@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_cli
+from tests.conftest import KEY_CONTROL_FLAGS, run_cli
 
 TWO_KEYS = ('resource "aws_iam_user" "ci" {\n  name = "ci"\n}\n'
             'resource "aws_iam_access_key" "ci_a" {\n  user = aws_iam_user.ci.name\n}\n'
@@ -48,7 +48,7 @@ def test_sarif_and_baseline_are_the_same_from_the_root_a_subdirectory_and_the_pa
     runs = {"root": (repo, "infra"), "sub": (repo / "docs", "../infra"), "parent": (tmp_path, "project/infra")}
     results = {}
     for name, (cwd, target) in runs.items():
-        run = run_cli("scan", target, "-f", "sarif", cwd=cwd)
+        run = run_cli("scan", *KEY_CONTROL_FLAGS, target, "-f", "sarif", cwd=cwd)
         assert run.code == 1, run.stderr
         sarif = run.json()["runs"][0]
         results[name] = json.dumps(sarif["results"], sort_keys=True)
@@ -59,28 +59,30 @@ def test_sarif_and_baseline_are_the_same_from_the_root_a_subdirectory_and_the_pa
         "uri": "infra/prod/main.tf", "uriBaseId": "%SRCROOT%"}
     # A baseline made from one directory keeps working from the others (and fails on a new key).
     baseline = tmp_path / "baseline.json"
-    assert run_cli("scan", "infra", "--create-baseline", str(baseline), cwd=repo).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, "infra", "--create-baseline", str(baseline), cwd=repo).code == 1
     for cwd, target in runs.values():
-        assert run_cli("scan", target, "--baseline", str(baseline), cwd=cwd).code == 0, (cwd, target)
+        assert run_cli("scan", *KEY_CONTROL_FLAGS,
+                       target, "--baseline", str(baseline), cwd=cwd).code == 0, (cwd, target)
     (repo / "infra/prod/more.tf").write_text('resource "aws_iam_access_key" "c" {\n  user = "ci"\n}\n')
     for cwd, target in runs.values():
-        assert run_cli("scan", target, "--baseline", str(baseline), cwd=cwd).code == 1, (cwd, target)
+        assert run_cli("scan", *KEY_CONTROL_FLAGS,
+                       target, "--baseline", str(baseline), cwd=cwd).code == 1, (cwd, target)
 
 
 def test_report_paths_in_a_config_are_relative_to_it_and_missing_directories_are_created(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "r", {"infra/main.tf": TWO_KEYS,
                                   "infra/.iacguard.toml": 'format = ["text", "sarif=reports/out.sarif"]\n'})
-    run = run_cli("scan", ".", cwd=repo / "infra")
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo / "infra")
     assert run.code == 1, run.stderr
     assert json.loads((repo / "infra/reports/out.sarif").read_text())["runs"][0]["results"]
-    run = run_cli("scan", "infra", "-f", "json=deep/er/out.json", cwd=repo)  # a flag: from here
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, "infra", "-f", "json=deep/er/out.json", cwd=repo)  # a flag: from here
     assert run.code == 1 and (repo / "deep/er/out.json").is_file()
 
 
 @pytest.mark.parametrize("flag", [["-f", "json=reports"], ["-o", "reports"], ["--create-baseline", "reports"]])
 def test_a_directory_as_report_path_is_a_usage_error(tmp_path: Path, flag: list[str]) -> None:
     repo = _repo(tmp_path / "r", {"main.tf": TWO_KEYS, "reports/keep": ""})
-    run = run_cli("scan", ".", *flag, cwd=repo)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", *flag, cwd=repo)
     assert run.code == 2
     assert "reports is a directory; give the name of a file to write" in run.stderr
     assert "internal error" not in run.stderr and "Traceback" not in run.stderr
@@ -94,7 +96,7 @@ def test_a_directory_as_report_path_is_a_usage_error(tmp_path: Path, flag: list[
 ])
 def test_config_mistakes_name_the_file_and_the_key(tmp_path: Path, text: str, words: str) -> None:
     repo = _repo(tmp_path / "r", {"main.tf": ONE_KEY, ".iacguard.toml": text})
-    run = run_cli("scan", ".", cwd=repo)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo)
     assert run.code == 2
     assert str((repo / ".iacguard.toml").resolve()) in run.stderr and words in run.stderr
     assert "--format" not in run.stderr  # not mistaken for a bad flag
@@ -105,9 +107,9 @@ def test_config_flag_names_the_file(tmp_path: Path) -> None:
                                   ".iacguard.toml": 'format = ["json"]\n'})
     outside = tmp_path / "ci.toml"
     outside.write_text('format = ["sarif"]\nexclude = ["r"]\n')  # the job's own file, outside the repository
-    shown = run_cli("scan", ".", "--config", str(outside), "--show-config", cwd=repo).json()
+    shown = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--config", str(outside), "--show-config", cwd=repo).json()
     assert shown["config_files"] == [str(outside)] and shown["settings"]["format"] == ["sarif"]
-    assert run_cli("scan", ".", "--config", str(tmp_path / "nope.toml"), cwd=repo).code == 2
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--config", str(tmp_path / "nope.toml"), cwd=repo).code == 2
 
 
 # --- the repository's config cannot turn the tool -------------------------------------------------
@@ -127,7 +129,7 @@ def test_a_repository_config_cannot_name_paths_outside_the_repository(tmp_path: 
     (tmp_path / "secrets.tfvars").write_text('token = "s3cr3t"\n')
     (tmp_path / "outside.json").write_text('{"version": 1, "findings": []}')
     (repo / "link").symlink_to(tmp_path)
-    run = run_cli("scan", ".", cwd=repo)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo)
     assert run.code == 2, (run.stdout, run.stderr)
     assert f"{key}: " in run.stderr and "leads out of the repository" in run.stderr
     assert not (tmp_path / "x.txt").exists() and not (tmp_path / "out.json").exists()
@@ -139,7 +141,8 @@ def test_flags_may_name_paths_outside_the_repository(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "r", {"main.tf": 'variable "n" {\n  type = number\n}\n'
                                   'resource "aws_iam_access_key" "a" {\n  count = var.n\n  user = "x"\n}\n'})
     (tmp_path / "two.tfvars").write_text("n = 2\n")
-    run = run_cli("scan", ".", "--var-file", str(tmp_path / "two.tfvars"), "-f", f"json={tmp_path / 'out.json'}",
+    run = run_cli("scan", *KEY_CONTROL_FLAGS,
+                  ".", "--var-file", str(tmp_path / "two.tfvars"), "-f", f"json={tmp_path / 'out.json'}",
                   cwd=repo)
     assert run.code == 1 and (tmp_path / "out.json").is_file()
 
@@ -147,13 +150,15 @@ def test_flags_may_name_paths_outside_the_repository(tmp_path: Path) -> None:
 def test_a_repository_config_may_lower_limits_but_not_raise_them(tmp_path: Path) -> None:
     count = 'resource "aws_iam_access_key" "a" {\n  count = 300\n  user = "x"\n}\n'
     repo = _repo(tmp_path / "r", {"main.tf": count, ".iacguard.toml": "[limits]\ninstances = 100000\n"})
-    run = run_cli("scan", ".", cwd=repo)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo)
     assert run.code == 2 and "limits.instances = 100000 raises the built-in bound (256)" in run.stderr
     (repo / ".iacguard.toml").write_text("[limits]\ninstances = 10\n")
-    assert run_cli("scan", ".", "--show-config", cwd=repo).json()["settings"]["limits"] == {"instances": 10}
-    assert run_cli("scan", ".", cwd=repo).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS,
+                   ".", "--show-config", cwd=repo).json()["settings"]["limits"] == {"instances": 10}
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).code == 1
     (repo / ".iacguard.toml").write_text("")
-    assert run_cli("scan", ".", "--limit", "instances=100000", cwd=repo).code == 1  # a flag may raise it
+    assert run_cli("scan", *KEY_CONTROL_FLAGS,
+                   ".", "--limit", "instances=100000", cwd=repo).code == 1  # a flag may raise it
 
 
 def test_a_config_in_a_subdirectory_keeps_the_root_settings(tmp_path: Path) -> None:
@@ -161,11 +166,11 @@ def test_a_config_in_a_subdirectory_keeps_the_root_settings(tmp_path: Path) -> N
                'resource "aws_iam_access_key" "a" {\n  count = var.n\n  user = "x"\n}\n')
     repo = _repo(tmp_path / "r", {".iacguard.toml": "strict = true\n[limits]\nscenarios = 8\n",
                                   "infra/main.tf": unknown, "infra/.iacguard.toml": "[limits]\ninstances = 100\n"})
-    shown = run_cli("scan", "infra", "--show-config", cwd=repo).json()
+    shown = run_cli("scan", *KEY_CONTROL_FLAGS, "infra", "--show-config", cwd=repo).json()
     assert [Path(p).parent.name for p in shown["config_files"]] == ["r", "infra"]
     assert shown["settings"]["strict"] is True
     assert shown["settings"]["limits"] == {"scenarios": 8, "instances": 100}
-    assert run_cli("scan", "infra", cwd=repo).code == 1  # strict from the root: the warn fails
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, "infra", cwd=repo).code == 1  # strict from the root: the warn fails
 
 
 def test_what_the_baseline_and_suppressions_hide_is_in_every_format(tmp_path: Path) -> None:
@@ -173,7 +178,7 @@ def test_what_the_baseline_and_suppressions_hide_is_in_every_format(tmp_path: Pa
                   '  user = "other"\n}\nresource "aws_iam_access_key" "d" {\n  user = "other"\n}\n')
     repo = _repo(tmp_path / "r", {"main.tf": TWO_KEYS, "other.tf": suppressed})
     baseline = repo / "baseline.json"
-    run_cli("scan", ".", "--create-baseline", str(baseline), "--no-suppressions", cwd=repo)
+    run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--create-baseline", str(baseline), "--no-suppressions", cwd=repo)
     (repo / "other.tf").write_text(suppressed.replace('"other"', '"third"'))  # not in the baseline: inline only
     args = ["scan", ".", "--baseline", str(baseline)]
     text = run_cli(*args, cwd=repo)
@@ -195,35 +200,36 @@ def test_what_the_baseline_and_suppressions_hide_is_in_every_format(tmp_path: Pa
 def test_exclude_flag_and_config_leave_paths_out_and_say_so(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "r", {"infra/main.tf": ONE_KEY, "tests/fixtures/bad/main.tf": TWO_KEYS,
                                   "vendor/x/main.tf": TWO_KEYS})
-    assert run_cli("scan", ".", cwd=repo).code == 1
-    run = run_cli("scan", ".", "--exclude", "tests/fixtures", "--exclude", "vendor", "-f", "json", cwd=repo)
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).code == 1
+    run = run_cli("scan", *KEY_CONTROL_FLAGS,
+                  ".", "--exclude", "tests/fixtures", "--exclude", "vendor", "-f", "json", cwd=repo)
     assert run.code == 0, run.stdout
     notes = [n["message"] for n in run.json()["notes"]]
     assert "exclude 'tests/fixtures' left out 1 path(s)" in notes and "exclude 'vendor' left out 1 path(s)" in notes
     (repo / ".iacguard.toml").write_text('exclude = ["tests/fixtures/**", "vendor"]\n')
-    assert run_cli("scan", ".", cwd=repo).code == 0
-    assert run_cli("scan", ".", cwd=repo / "infra").code == 0
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).code == 0
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo / "infra").code == 0
     # a file named on the command line (as pre-commit passes it) is left out too
-    assert run_cli("scan", "vendor/x/main.tf", cwd=repo).code == 0
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, "vendor/x/main.tf", cwd=repo).code == 0
 
 
 def test_gitignore_leaves_out_untracked_files_never_tracked_ones(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "r", {"infra/main.tf": ONE_KEY, ".gitignore": "build/\ngenerated*/\n"})
     (repo / "build").mkdir()
     (repo / "build/main.tf").write_text(TWO_KEYS)  # untracked, ignored: a copy written by a job
-    assert run_cli("scan", ".", cwd=repo).code == 0
-    assert run_cli("scan", ".", "--no-gitignore", cwd=repo).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).code == 0
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--no-gitignore", cwd=repo).code == 1
     # A pull request cannot hide its own (tracked) files by adding a .gitignore.
     (repo / "build/main.tf").unlink()
     (repo / "generated-keys").mkdir()
     (repo / "generated-keys/main.tf").write_text(TWO_KEYS)
-    assert run_cli("scan", ".", cwd=repo).code == 0  # untracked and ignored
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).code == 0  # untracked and ignored
     _git(repo, "add", "-f", "generated-keys/main.tf")
-    assert run_cli("scan", ".", cwd=repo).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).code == 1
     (repo / ".gitignore").write_text("*\n")
-    assert run_cli("scan", ".", cwd=repo).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).code == 1
     _git(repo, "update-index", "--index-version", "4")  # the index written the other way is read too
-    assert run_cli("scan", ".", cwd=repo).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).code == 1
 
 
 @pytest.mark.parametrize("version", ["2", "3", "4"])
@@ -244,28 +250,28 @@ def test_the_index_is_read_as_git_lists_it(tmp_path: Path, version: str) -> None
 
 def test_exit_zero_lets_findings_pass_but_not_unreadable_input(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "r", {"main.tf": TWO_KEYS})
-    run = run_cli("scan", ".", "--exit-zero", cwd=repo)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--exit-zero", cwd=repo)
     assert run.code == 0 and "FAIL" in run.stdout
     (repo / "broken").mkdir()
     (repo / "broken/main.tf").write_text('resource "aws_iam_access_key" "x" {\n  user = \n')
-    assert run_cli("scan", ".", "--exit-zero", cwd=repo).code == 2
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--exit-zero", cwd=repo).code == 2
 
 
 def test_the_summary_says_when_nothing_was_scanned(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "r", {"README.md": "no infrastructure here\n"})
-    run = run_cli("scan", ".", cwd=repo)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo)
     assert run.code == 0 and "nothing scanned" in run.stdout
-    assert run_cli("scan", ".", "-f", "json", cwd=repo).json()["summary"]["nothing_scanned"] is True
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=repo).json()["summary"]["nothing_scanned"] is True
     (repo / "deploy.yaml").write_text("kind: ConfigMap\n")  # YAML, but not infrastructure
-    assert "nothing to check: no file read is Terraform" in run_cli("scan", ".", cwd=repo).stdout
+    assert "nothing to check: no file read is Terraform" in run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).stdout
     (repo / "main.tf").write_text(ONE_KEY)
-    assert "nothing" not in run_cli("scan", ".", cwd=repo).stdout
+    assert "nothing" not in run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo).stdout
 
 
 def test_gitlab_code_quality_report_has_the_documented_fields(tmp_path: Path) -> None:
     repo = _repo(tmp_path / "r", {"infra/main.tf": TWO_KEYS, "infra/broken.tf": "resource {\n"})
     (repo / "docs").mkdir()
-    run = run_cli("scan", "../infra", "-f", "gitlab", cwd=repo / "docs")  # from a sub-directory
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, "../infra", "-f", "gitlab", cwd=repo / "docs")  # from a sub-directory
     issues = run.json()
     assert run.code == 1 and len(issues) == 2
     for issue in issues:  # https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format
@@ -315,7 +321,7 @@ def test_progress_counts_on_a_terminal_and_never_when_piped(tmp_path: Path) -> N
     code, shown = _stderr_on_a_terminal(["scan", "."], repo)
     assert code == 1
     assert re.search(r"scanning… \d+ of 24\d files and units", shown), shown[-2000:]
-    piped = run_cli("scan", ".", cwd=repo)
+    piped = run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo)
     assert piped.code == 1 and "scanning" not in piped.stderr + piped.stdout
     quiet_code, quiet = _stderr_on_a_terminal(["scan", ".", "--quiet"], repo)
     assert quiet_code == 1 and "scanning" not in quiet
@@ -377,6 +383,6 @@ def test_a_config_linked_from_outside_the_repository_is_not_read(tmp_path: Path)
     outside.write_text('token_s3cr3t = "x"\n')
     repo = _repo(tmp_path / "r", {"main.tf": ONE_KEY})
     (repo / ".iacguard.toml").symlink_to(outside)
-    run = run_cli("scan", ".", cwd=repo)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=repo)
     assert run.code == 2 and "leads out of the repository; not read" in run.stderr
     assert "s3cr3t" not in run.stdout + run.stderr

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from iacguard.options import ScanOptions
 from iacguard.scan import scan
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, KEY_CONTROL_FLAGS, run_cli
 
 STAGED = """\
 AWSTemplateFormatVersion: "2010-09-09"
@@ -54,26 +54,28 @@ def staged(tmp_path: Path) -> Path:
 
 
 def test_an_allowed_value_other_than_the_default_warns_naming_it(staged: Path) -> None:
-    run = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=staged)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", "--no-cache", cwd=staged)
     assert run.code == 0, run.stderr
     publisher = _findings(run)["publisher"]
     assert publisher["verdict"] == "warn"
     assert publisher["user_ref"] == "Publisher"  # the logical id, not the Fn::Sub expression
     assert "with Stage=production (default test)" in publisher["message"]
     assert "user Publisher (name known at deployment)" in publisher["message"]
-    strict = run_cli("scan", ".", "--strict", "--no-cache", cwd=staged)
+    strict = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--strict", "--no-cache", cwd=staged)
     assert strict.code == 1
 
 
 def test_the_value_given_decides_and_pinned_defaults_are_the_deployment(staged: Path) -> None:
-    given = run_cli("scan", ".", "-f", "json", "--no-cache", "--parameter", "Stage=production", cwd=staged)
+    given = run_cli("scan", *KEY_CONTROL_FLAGS,
+                    ".", "-f", "json", "--no-cache", "--parameter", "Stage=production", cwd=staged)
     assert given.code == 1 and _findings(given)["publisher"]["verdict"] == "fail"
-    staging = run_cli("scan", ".", "-f", "json", "--no-cache", "--parameter", "Stage=staging", cwd=staged)
+    staging = run_cli("scan", *KEY_CONTROL_FLAGS,
+                      ".", "-f", "json", "--no-cache", "--parameter", "Stage=staging", cwd=staged)
     assert staging.code == 0 and staging.json()["findings"] == []  # a given value is not enumerated
-    pinned = run_cli("scan", ".", "-f", "json", "--no-cache", "--pin-defaults", cwd=staged)
+    pinned = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", "--no-cache", "--pin-defaults", cwd=staged)
     assert pinned.code == 0 and pinned.json()["findings"] == []
     (staged / ".iacguard.toml").write_text("pin_defaults = true\n")
-    configured = run_cli("scan", ".", "-f", "json", "--no-cache", "--strict", cwd=staged)
+    configured = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", "--no-cache", "--strict", cwd=staged)
     assert configured.code == 0 and configured.json()["findings"] == []
 
 
@@ -85,19 +87,20 @@ def test_the_value_given_decides_and_pinned_defaults_are_the_deployment(staged: 
 ])
 def test_a_samconfig_environment_is_a_deployment_that_fails_by_name(staged: Path, name: str, text: str) -> None:
     (staged / name).write_text(text)
-    run = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=staged)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", "--no-cache", cwd=staged)
     assert run.code == 1, run.stdout + run.stderr
     publisher = _findings(run)["publisher"]
     assert publisher["verdict"] == "fail"
     assert f"under {name} [prod]" in publisher["message"]
     # The user said which deployment: only that one counts.
-    chosen = run_cli("scan", ".", "-f", "json", "--no-cache", "--parameter", "Stage=test", cwd=staged)
+    chosen = run_cli("scan", *KEY_CONTROL_FLAGS,
+                     ".", "-f", "json", "--no-cache", "--parameter", "Stage=test", cwd=staged)
     assert chosen.code == 0 and chosen.json()["findings"] == []
 
 
 def test_a_broken_samconfig_is_an_error_with_its_file(staged: Path) -> None:
     (staged / "samconfig.toml").write_text("[prod.deploy.parameters\n")
-    run = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=staged)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", "--no-cache", cwd=staged)
     assert run.code == 2
     assert any("samconfig.toml" in e["file"] for e in run.json()["errors"]), run.stdout
 
@@ -105,14 +108,16 @@ def test_a_broken_samconfig_is_an_error_with_its_file(staged: Path) -> None:
 def test_given_var_files_are_the_only_deployments(tmp_path: Path) -> None:
     case = tmp_path / "case"
     shutil.copytree(FIXTURES / "terraform" / "declared_deployments", case)
-    everything = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=case)
+    everything = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", "--no-cache", cwd=case)
     assert everything.code == 1
-    dev = run_cli("scan", ".", "-f", "json", "--no-cache", "--var-file", "envs/dev.tfvars", cwd=case)
+    dev = run_cli("scan", *KEY_CONTROL_FLAGS,
+                  ".", "-f", "json", "--no-cache", "--var-file", "envs/dev.tfvars", cwd=case)
     verdicts = {f["user"]: f["verdict"] for f in dev.json()["findings"]}
     # backup_key is pinned by the file (not enumerated); reporter_keys is still only at its default.
     assert verdicts == {"reporter": "warn"}, dev.stdout
     assert dev.code == 0
-    pinned = run_cli("scan", ".", "-f", "json", "--no-cache", "--var-file", "envs/dev.tfvars", "--pin-defaults",
+    pinned = run_cli("scan", *KEY_CONTROL_FLAGS,
+                     ".", "-f", "json", "--no-cache", "--var-file", "envs/dev.tfvars", "--pin-defaults",
                      cwd=case)
     assert pinned.code == 0 and pinned.json()["findings"] == []
 
@@ -120,21 +125,22 @@ def test_given_var_files_are_the_only_deployments(tmp_path: Path) -> None:
 def test_terraform_pin_defaults_flag_and_config_key(tmp_path: Path) -> None:
     case = tmp_path / "case"
     shutil.copytree(FIXTURES / "terraform" / "default_is_not_a_deployment", case)
-    assert run_cli("scan", ".", "--strict", "--no-cache", cwd=case).code == 1
-    assert run_cli("scan", ".", "--strict", "--no-cache", "--pin-defaults", cwd=case).code == 0
-    given = run_cli("scan", ".", "-f", "json", "--no-cache", "--var", "rotation_overlap=true", cwd=case)
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--strict", "--no-cache", cwd=case).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--strict", "--no-cache", "--pin-defaults", cwd=case).code == 0
+    given = run_cli("scan", *KEY_CONTROL_FLAGS,
+                    ".", "-f", "json", "--no-cache", "--var", "rotation_overlap=true", cwd=case)
     assert given.code == 1 and _findings(given)["svc"]["verdict"] == "fail"
     (case / ".iacguard.toml").write_text("pin_defaults = true\n")
-    assert run_cli("scan", ".", "--strict", "--no-cache", cwd=case).code == 0
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--strict", "--no-cache", cwd=case).code == 0
     (case / ".iacguard.toml").write_text('pin_defaults = "yes"\n')
-    wrong = run_cli("scan", ".", "--no-cache", cwd=case)
+    wrong = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--no-cache", cwd=case)
     assert wrong.code == 2 and "pin_defaults" in wrong.stderr
 
 
 def test_a_syntax_error_in_a_key_block_invents_no_user(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text('resource "aws_iam_access_key" "a" {\n  user = "alice"\n}\n'
                                       'resource "aws_iam_access_key" "b" {\n  user "alice"\n}\n')
-    run = run_cli("scan", ".", "-f", "json", "-f", "junit=out.xml", "--no-cache", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", "-f", "junit=out.xml", "--no-cache", cwd=tmp_path)
     assert run.code == 2
     report = run.json()
     assert report["errors"] and report["errors"][0]["file"] == "main.tf"
@@ -193,12 +199,14 @@ def test_state_findings_have_lines_through_tf_dir_with_normalised_paths(tmp_path
         'resource "aws_iam_access_key" "k" {\n  user = aws_iam_user.alice.name\n}\n')
     (infra / "examples" / "users" / "main.tf").write_text('module "users" {\n  source = "../../modules/users"\n}\n')
     (tmp_path / "state.tfstate").write_text(_STATE)
-    run = run_cli("scan", "state.tfstate", "--tf-dir", "infra", "-f", "json", "--no-cache", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS,
+                  "state.tfstate", "--tf-dir", "infra", "-f", "json", "--no-cache", cwd=tmp_path)
     assert run.code == 1, run.stdout + run.stderr
     keys = {k["address"]: (k["file"], k["line"]) for k in run.json()["findings"][0]["keys"]}
     assert keys == {"aws_iam_access_key.root_key": ("infra/main.tf", 5),
                     "module.users.aws_iam_access_key.k": ("infra/modules/users/main.tf", 5)}
-    example = run_cli("scan", "state.tfstate", "--tf-dir", "infra/examples/users", "-f", "json", "--no-cache",
+    example = run_cli("scan", *KEY_CONTROL_FLAGS,
+                      "state.tfstate", "--tf-dir", "infra/examples/users", "-f", "json", "--no-cache",
                       cwd=tmp_path)
     keys = {k["address"]: (k["file"], k["line"]) for k in example.json()["findings"][0]["keys"]}
     assert keys["module.users.aws_iam_access_key.k"] == ("infra/modules/users/main.tf", 5)  # not users/../../
@@ -209,11 +217,13 @@ def test_a_parameter_without_a_value_naming_the_user_may_be_a_known_user(tmp_pat
         'AWSTemplateFormatVersion: "2010-09-09"\nParameters:\n  UserParam:\n    Type: String\nResources:\n'
         "  AliceKey:\n    Type: AWS::IAM::AccessKey\n    Properties: {UserName: alice}\n"
         "  GivenKey:\n    Type: AWS::IAM::AccessKey\n    Properties: {UserName: !Ref UserParam}\n")
-    run = run_cli("scan", ".", "-f", "json", "--no-cache", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", "--no-cache", cwd=tmp_path)
     alice = _findings(run)["alice"]
     assert run.code == 0 and alice["verdict"] == "warn"
     assert "its user UserParam may be 'alice'" in alice["message"]
-    given = run_cli("scan", ".", "-f", "json", "--no-cache", "--parameter", "UserParam=bob", cwd=tmp_path)
+    given = run_cli("scan", *KEY_CONTROL_FLAGS,
+                    ".", "-f", "json", "--no-cache", "--parameter", "UserParam=bob", cwd=tmp_path)
     assert given.json()["findings"] == []
-    same = run_cli("scan", ".", "-f", "json", "--no-cache", "--parameter", "UserParam=Alice", cwd=tmp_path)
+    same = run_cli("scan", *KEY_CONTROL_FLAGS,
+                   ".", "-f", "json", "--no-cache", "--parameter", "UserParam=Alice", cwd=tmp_path)
     assert same.code == 1 and _findings(same)["alice"]["verdict"] == "fail"

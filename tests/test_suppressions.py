@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import iacguard
-from tests.conftest import run_cli
+from tests.conftest import KEY_CONTROL_FLAGS, KEY_CONTROLS, run_cli
 
 FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 PAST = (dt.date.today() - dt.timedelta(days=1)).isoformat()
@@ -30,7 +30,7 @@ def _tf(tmp_path: Path, comment: str, where: str = "key") -> Path:
 @pytest.mark.parametrize("where", ["key", "user"])
 def test_terraform_suppression_with_reason_is_honoured_but_reported(tmp_path: Path, where: str) -> None:
     _tf(tmp_path, f'# iacguard:ignore AWS130IAM13 reason="rotation overlap, OPS-1" expires={FUTURE}', where)
-    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=tmp_path)
     assert run.code == 0, run.stdout
     finding = run.json()["findings"][0]
     assert finding["suppressed"] is True and finding["suppression"] == "rotation overlap, OPS-1"
@@ -39,27 +39,27 @@ def test_terraform_suppression_with_reason_is_honoured_but_reported(tmp_path: Pa
 
 def test_suppression_without_reason_is_not_honoured(tmp_path: Path) -> None:
     _tf(tmp_path, "# iacguard:ignore AWS130IAM13")
-    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=tmp_path)
     assert run.code == 1
     assert "gives no reason" in run.json()["findings"][0]["message"]
 
 
 def test_expired_suppression_stops_working(tmp_path: Path) -> None:
     _tf(tmp_path, f'// iacguard:ignore AWS130IAM13 reason="overlap" expires={PAST}')
-    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=tmp_path)
     assert run.code == 1
     assert f"expired on {PAST}" in run.json()["findings"][0]["message"]
 
 
 def test_no_suppressions_for_audits(tmp_path: Path) -> None:
     _tf(tmp_path, '# iacguard:ignore AWS130IAM13 reason="overlap"')
-    assert run_cli("scan", ".", cwd=tmp_path).code == 0
-    assert run_cli("scan", ".", "--no-suppressions", cwd=tmp_path).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=tmp_path).code == 0
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--no-suppressions", cwd=tmp_path).code == 1
 
 
 def test_suppression_for_another_rule_does_nothing(tmp_path: Path) -> None:
     _tf(tmp_path, '# iacguard:ignore AWS999 reason="other"')
-    assert run_cli("scan", ".", cwd=tmp_path).code == 1
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=tmp_path).code == 1
 
 
 def test_cloudformation_metadata_suppression(tmp_path: Path) -> None:
@@ -70,10 +70,10 @@ def test_cloudformation_metadata_suppression(tmp_path: Path) -> None:
         f"          - rule: AWS130IAM13\n            reason: rotation overlap\n            expires: '{FUTURE}'\n"
         "    Properties:\n      UserName: deploy\n"
     )
-    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=tmp_path)
     assert run.code == 0, run.stdout
     assert run.json()["findings"][0]["suppression"] == "rotation overlap"
-    sarif = run_cli("scan", ".", "-f", "sarif", cwd=tmp_path).json()
+    sarif = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "sarif", cwd=tmp_path).json()
     assert sarif["runs"][0]["results"][0]["suppressions"][0]["justification"] == "rotation overlap"
 
 
@@ -83,7 +83,7 @@ def test_cloudformation_metadata_suppression(tmp_path: Path) -> None:
 
 def _verdict_of(tmp: Path, comment: str) -> tuple[bool, str]:
     _tf(tmp, comment)
-    (finding,) = [f for f in iacguard.scan(tmp).findings if f.verdict != "pass"]
+    (finding,) = [f for f in iacguard.scan(tmp, select=KEY_CONTROLS).findings if f.verdict != "pass"]
     return finding.suppressed, finding.message
 
 
@@ -137,7 +137,7 @@ def test_a_cloudformation_suppression_with_an_unknown_field_is_not_honoured(tmp_
         "  New:\n    Type: AWS::IAM::AccessKey\n    Metadata:\n      iacguard:\n        ignore:\n"
         f"          - {{rule: AWS130IAM13, reason: overlap, {key}: '2099-01-01'}}\n"
         "    Properties:\n      UserName: deploy\n")
-    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=tmp_path)
     assert run.code == 1
     assert f"has an unknown field {key!r}" in run.json()["findings"][0]["message"]
 
@@ -147,21 +147,21 @@ def test_a_comment_directly_above_the_block_is_honoured(tmp_path: Path) -> None:
             '# rotation: see OPS-1\n# iacguard:ignore AWS130IAM13 reason="rotation overlap"\n'
             'resource "aws_iam_access_key" "new" {\n  user = "deploy"\n}\n')
     (tmp_path / "main.tf").write_text(body)
-    (finding,) = [f for f in iacguard.scan(tmp_path).findings if f.verdict != "pass"]
+    (finding,) = [f for f in iacguard.scan(tmp_path, select=KEY_CONTROLS).findings if f.verdict != "pass"]
     assert finding.suppressed and finding.suppression == "rotation overlap"
     # a blank line between the comment and the block: it is not the block's
     (tmp_path / "main.tf").write_text(body.replace('overlap"\n', 'overlap"\n\n'))
-    (finding,) = [f for f in iacguard.scan(tmp_path).findings if f.verdict != "pass"]
+    (finding,) = [f for f in iacguard.scan(tmp_path, select=KEY_CONTROLS).findings if f.verdict != "pass"]
     assert not finding.suppressed
 
 
 @pytest.mark.parametrize("where", ["key", "user"])
 def test_a_suppression_does_not_cover_keys_added_later(tmp_path: Path, where: str) -> None:
     _tf(tmp_path, '# iacguard:ignore AWS130IAM13 reason="rotation overlap"', where)
-    assert run_cli("scan", ".", cwd=tmp_path).code == 0  # the overlap it was written for
+    assert run_cli("scan", *KEY_CONTROL_FLAGS, ".", cwd=tmp_path).code == 0  # the overlap it was written for
     with (tmp_path / "main.tf").open("a") as handle:
         handle.write('resource "aws_iam_access_key" "more" {\n  count = 2\n  user = aws_iam_user.deploy.name\n}\n')
-    run = run_cli("scan", ".", "-f", "json", cwd=tmp_path)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=tmp_path)
     assert run.code == 1
     (finding, quota) = sorted(run.json()["findings"], key=lambda f: f["rule_id"])
     assert not finding["suppressed"]

@@ -17,6 +17,7 @@ from iacguard.loaders.tfplan import detect, load_plan
 from iacguard.model import Finding, Unit
 from iacguard.options import ScanOptions
 from iacguard.scan import scan
+from tests.conftest import KEY_CONTROLS
 
 PLANS = Path(__file__).parent / "fixtures" / "plans"
 
@@ -310,7 +311,7 @@ def test_a_key_whose_user_is_one_of_several_warns_each_candidate(tmp_path: Path)
         '  for_each  = { a = aws_iam_user.alice.id, b = aws_iam_user.bob.id }\n  user_name = each.value\n}\n')
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(plan_json(root, tmp_path / "work")))
-    result = scan([plan], ScanOptions())
+    result = scan([plan], ScanOptions(select=KEY_CONTROLS))
     verdicts = {f.facts["user"]: f.verdict for f in result.findings}
     assert verdicts.get("alice") in ("fail", "warn"), verdicts
     assert verdicts.get("alice") != "pass"

@@ -141,8 +141,8 @@ def test_a_control_without_access_key_facts_is_reported_too(monkeypatch: pytest.
                                                            check_unit)}
     monkeypatch.setattr(checks, "table", lambda: table)
     template, _ = decode_str(text)
-    matches = list(rules._matches(Template("t.yaml", template, ["us-east-1"])))
-    assert [(rule_id, verdict) for rule_id, verdict, _ in matches] == [("ZZUSERPATH1", "warn")]
+    matches = [m for m in rules._matches(Template("t.yaml", template, ["us-east-1"])) if m[0] == "ZZUSERPATH1"]
+    assert [verdict for _, verdict, _ in matches] == ["warn"]
     match = matches[0][2]
     assert match.message == "path is /"
     if names_its_resource:

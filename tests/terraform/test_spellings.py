@@ -15,7 +15,7 @@ from iacguard.discover import mentions_key
 from iacguard.loaders.terraform.grouping import module_calls
 from iacguard.options import ScanOptions
 from iacguard.scan import scan
-from tests.conftest import run_cli
+from tests.conftest import KEY_CONTROL_FLAGS, KEY_CONTROLS, run_cli
 
 EXAMPLES = int(os.environ.get("IACGUARD_SPELLING_EXAMPLES", "40"))
 _SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
@@ -26,7 +26,7 @@ def _verdicts(tree: Path) -> dict[str, str]:
     old = Path.cwd()
     os.chdir(tree)
     try:
-        result = scan([Path(".")], ScanOptions(use_cache=False))
+        result = scan([Path(".")], ScanOptions(use_cache=False, select=KEY_CONTROLS))
     finally:
         os.chdir(old)
     assert not result.errors, result.errors
@@ -143,7 +143,7 @@ def test_a_repeated_tf_json_property_keeps_both(tmp_path: Path) -> None:
     # HCL's JSON syntax reads both "resource" properties (python's json keeps only the last).
     tree = _write(tmp_path, {"main.tf.json": '{"resource": {"aws_iam_access_key": {"a": {"user": "alice"}}},\n'
                                              ' "resource": {"aws_iam_access_key": {"b": {"user": "alice"}}}}\n'})
-    run = run_cli("scan", ".", "-f", "json", cwd=tree)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=tree)
     report = json.loads(run.stdout)
     assert run.code == 1, report
     finding = report["findings"][0]
@@ -154,7 +154,7 @@ def test_a_repeated_argument_in_tf_json_is_an_error_with_its_line(tmp_path: Path
     tree = _write(tmp_path, {"main.tf.json": '{"resource": {"aws_iam_access_key": {"a": {\n'
                                              '  "user": "alice",\n  "status": "Inactive",\n'
                                              '  "status": "Active"}}}}\n'})
-    run = run_cli("scan", ".", "-f", "json", cwd=tree)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, ".", "-f", "json", cwd=tree)
     report = json.loads(run.stdout)
     assert run.code == 2 and report["errors"][0]["line"] == 4, report
 
@@ -180,6 +180,6 @@ def test_a_changed_module_file_finds_its_root_however_the_call_is_spelled(tmp_pa
     (tmp_path / ".git").mkdir()
     tree = _write(tmp_path, {"mod/main.tf": 'resource "aws_iam_access_key" "k" {\n  user = "alice"\n}\n',
                              "main.tofu": 'module m { source = "./mod" }\nmodule "n" { source = "\\u002e/mod" }\n'})
-    run = run_cli("scan", "mod/main.tf", "-f", "json", "--no-cache", cwd=tree)
+    run = run_cli("scan", *KEY_CONTROL_FLAGS, "mod/main.tf", "-f", "json", "--no-cache", cwd=tree)
     report = json.loads(run.stdout)
     assert run.code == 1 and [(f["user"], f["unit"]) for f in report["findings"]] == [("alice", ".")], report
