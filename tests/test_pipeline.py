@@ -180,7 +180,7 @@ def test_what_the_baseline_and_suppressions_hide_is_in_every_format(tmp_path: Pa
     baseline = repo / "baseline.json"
     run_cli("scan", *KEY_CONTROL_FLAGS, ".", "--create-baseline", str(baseline), "--no-suppressions", cwd=repo)
     (repo / "other.tf").write_text(suppressed.replace('"other"', '"third"'))  # not in the baseline: inline only
-    args = ["scan", ".", "--baseline", str(baseline)]
+    args = ["scan", *KEY_CONTROL_FLAGS, ".", "--baseline", str(baseline)]
     text = run_cli(*args, cwd=repo)
     assert text.code == 0 and "(2 suppressed: 1 in the baseline)" in text.stdout
     summary = run_cli(*args, "-f", "json", cwd=repo).json()["summary"]

@@ -24,7 +24,7 @@ PLANS = Path(__file__).parent / "fixtures" / "plans"
 
 def load(path: Path, options: ScanOptions | None = None) -> Unit:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return load_plan(path, str(path), data, options or ScanOptions())
+    return load_plan(path, str(path), data, options or ScanOptions(select=KEY_CONTROLS))
 
 
 def verdicts(unit: Unit) -> dict[str, str]:
