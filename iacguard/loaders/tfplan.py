@@ -622,8 +622,6 @@ def load_plan(path: Path, display: str, data: dict[str, Any], options: ScanOptio
         location = locator.find(inst.module, inst.mode, inst.type, inst.name)
         subject = names[0] if names else ""
         user, why_user = _key_user(inst, subject, resolver, ids, addresses, sensitive)
-        if user is not None and user.ref == inst.address:
-            user = user._replace(ref=None)  # a resource's own name (a control reading aws_iam_user): no reference
         candidates = resolver.candidates_of(inst, subject) if user is None else []
         if candidates:
             # The plan does not say which: it may belong to each of them (a warn, never a silent pass).
@@ -669,7 +667,9 @@ def _key_user(inst: Instance, attr: str, resolver: _Resolver, ids: dict[str, str
     if value is None:
         return resolver.user_of(inst, attr)
     name = ids.get(value, value)
-    return UserId(name, addresses.get(name.lower())), ""
+    ref = addresses.get(name.lower())
+    # A user resource's own name (a control reading aws_iam_user) is a name, not a reference to itself.
+    return UserId(name, ref if ref != inst.address else None), ""
 
 
 def _deferred_instances(data: dict[str, Any], reads: Mapping[str, tuple[str, ...]]) -> Iterator[tuple[str, Instance]]:
